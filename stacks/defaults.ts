@@ -1,0 +1,207 @@
+import { ContainerResources, Environment, Features, NamespaceSettings } from "./model";
+
+/**
+ * Per-environment defaults: the one place that says how dev, staging, production and review
+ * stacks differ when their config is silent. Values a user sets always win, except where a rule
+ * (production minimums, `rules` below) says a value is not acceptable at all.
+ */
+
+/** Pinned versions of what the platform installs. Bump deliberately, with the chart's values checked. */
+export const PINNED = {
+  /** gitlab-runner chart (appVersion 19.0.0), https://charts.gitlab.io. */
+  runnerChart: "0.89.0",
+  /** gitlab-agent chart (appVersion v17.3.3), https://charts.gitlab.io. */
+  agentChart: "2.6.2",
+  /** flux2 chart (Flux v2.8.5), https://fluxcd-community.github.io/helm-charts. */
+  fluxChart: "2.18.3",
+  /** Default image for CI jobs that don't name one. */
+  jobImage: "alpine:3.22.2",
+} as const;
+
+/** What differs between environments when config is silent, and which rules are enforced. */
+export interface EnvironmentDefaults {
+  readonly features: Features;
+  readonly quota: NamespaceSettings["quota"];
+  readonly limitRange: NamespaceSettings["limitRange"];
+  readonly runnerConcurrent: number;
+  readonly runnerAccessLevel: "not_protected" | "ref_protected";
+  readonly runnerResources: {
+    readonly manager: ContainerResources;
+    readonly build: ContainerResources;
+    readonly helper: ContainerResources;
+    readonly service: ContainerResources;
+  };
+  readonly agentAccessAs: "impersonate" | "ci_job" | "agent";
+  readonly agentReplicas: number;
+  readonly appReplicas: number;
+  readonly appResources: ContainerResources;
+  readonly podDisruptionBudget: boolean;
+  /** Credential variables default to protected (only protected branches and tags see them). */
+  readonly protectCredentials: boolean;
+  readonly rules: {
+    /** Apps must run at least this many replicas. */
+    readonly minAppReplicas: number;
+    /** Credential variables must be masked and protected. */
+    readonly credentialsMaskedAndProtected: boolean;
+    /** A privileged runner needs `runner.privilegedReason`. */
+    readonly privilegedNeedsReason: boolean;
+  };
+}
+
+const small = (cpu: [string, string], memory: [string, string]): ContainerResources => ({
+  cpuRequest: cpu[0],
+  cpuLimit: cpu[1],
+  memoryRequest: memory[0],
+  memoryLimit: memory[1],
+});
+
+const runnerResources = {
+  manager: small(["50m", "200m"], ["64Mi", "256Mi"]),
+  build: small(["250m", "1"], ["256Mi", "1Gi"]),
+  helper: small(["50m", "200m"], ["64Mi", "256Mi"]),
+  service: small(["100m", "500m"], ["128Mi", "512Mi"]),
+};
+
+const allFeatures: Features = {
+  runner: true,
+  registryAuth: true,
+  ciVariables: true,
+  agent: true,
+  flux: false,
+  apps: true,
+};
+
+/** The defaults table, one row per environment. */
+export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, EnvironmentDefaults>> = {
+  dev: {
+    features: allFeatures,
+    quota: {
+      requestsCpu: "4",
+      requestsMemory: "8Gi",
+      limitsCpu: "8",
+      limitsMemory: "16Gi",
+      pods: 20,
+    },
+    limitRange: {
+      defaultRequestCpu: "100m",
+      defaultRequestMemory: "128Mi",
+      defaultLimitCpu: "500m",
+      defaultLimitMemory: "512Mi",
+    },
+    runnerConcurrent: 4,
+    runnerAccessLevel: "not_protected",
+    runnerResources,
+    agentAccessAs: "ci_job",
+    agentReplicas: 1,
+    appReplicas: 1,
+    appResources: small(["50m", "250m"], ["64Mi", "256Mi"]),
+    podDisruptionBudget: false,
+    protectCredentials: false,
+    rules: {
+      minAppReplicas: 1,
+      credentialsMaskedAndProtected: false,
+      privilegedNeedsReason: false,
+    },
+  },
+  staging: {
+    features: allFeatures,
+    quota: {
+      requestsCpu: "8",
+      requestsMemory: "16Gi",
+      limitsCpu: "16",
+      limitsMemory: "32Gi",
+      pods: 40,
+    },
+    limitRange: {
+      defaultRequestCpu: "100m",
+      defaultRequestMemory: "128Mi",
+      defaultLimitCpu: "1",
+      defaultLimitMemory: "1Gi",
+    },
+    runnerConcurrent: 8,
+    runnerAccessLevel: "not_protected",
+    runnerResources,
+    agentAccessAs: "impersonate",
+    agentReplicas: 2,
+    appReplicas: 2,
+    appResources: small(["100m", "500m"], ["128Mi", "512Mi"]),
+    podDisruptionBudget: true,
+    protectCredentials: true,
+    rules: {
+      minAppReplicas: 1,
+      credentialsMaskedAndProtected: false,
+      privilegedNeedsReason: false,
+    },
+  },
+  production: {
+    features: allFeatures,
+    quota: {
+      requestsCpu: "16",
+      requestsMemory: "32Gi",
+      limitsCpu: "32",
+      limitsMemory: "64Gi",
+      pods: 60,
+    },
+    limitRange: {
+      defaultRequestCpu: "250m",
+      defaultRequestMemory: "256Mi",
+      defaultLimitCpu: "1",
+      defaultLimitMemory: "1Gi",
+    },
+    runnerConcurrent: 10,
+    runnerAccessLevel: "ref_protected",
+    runnerResources,
+    agentAccessAs: "impersonate",
+    agentReplicas: 2,
+    appReplicas: 2,
+    appResources: small(["250m", "1"], ["256Mi", "1Gi"]),
+    podDisruptionBudget: true,
+    protectCredentials: true,
+    rules: { minAppReplicas: 2, credentialsMaskedAndProtected: true, privilegedNeedsReason: true },
+  },
+  review: {
+    features: { ...allFeatures, runner: false, agent: false, flux: false },
+    quota: {
+      requestsCpu: "2",
+      requestsMemory: "4Gi",
+      limitsCpu: "4",
+      limitsMemory: "8Gi",
+      pods: 10,
+    },
+    limitRange: {
+      defaultRequestCpu: "50m",
+      defaultRequestMemory: "64Mi",
+      defaultLimitCpu: "250m",
+      defaultLimitMemory: "256Mi",
+    },
+    runnerConcurrent: 2,
+    runnerAccessLevel: "not_protected",
+    runnerResources,
+    agentAccessAs: "ci_job",
+    agentReplicas: 1,
+    appReplicas: 1,
+    appResources: small(["50m", "250m"], ["64Mi", "256Mi"]),
+    podDisruptionBudget: false,
+    protectCredentials: false,
+    rules: {
+      minAppReplicas: 1,
+      credentialsMaskedAndProtected: false,
+      privilegedNeedsReason: false,
+    },
+  },
+};
+
+/** The registry host GitLab serves next to `gitlabHost` by default. */
+export function defaultRegistryHost(gitlabHost: string): string {
+  return `registry.${gitlabHost}`;
+}
+
+/** The KAS address of the GitLab instance at `gitlabUrl` (gitlab.com has its own host). */
+export function defaultKasAddress(gitlabUrl: URL): string {
+  if (gitlabUrl.host === "gitlab.com") {
+    return "wss://kas.gitlab.com";
+  }
+  const scheme = gitlabUrl.protocol === "http:" ? "ws" : "wss";
+  const path = gitlabUrl.pathname.replace(/\/+$/, "");
+  return `${scheme}://${gitlabUrl.host}${path}/-/kubernetes-agent/`;
+}

@@ -1,0 +1,86 @@
+/**
+ * Formats shared by the config schema and the components: one definition of what a Kubernetes
+ * name, a GitLab path or a resource quantity looks like. Pure: no Pulumi, no I/O.
+ */
+
+/** RFC 1123 label: what Kubernetes requires of namespace, Service and label-value-like names. */
+export const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/** RFC 1123 subdomain: what Kubernetes requires of Secret, ConfigMap and most object names. */
+export const DNS_SUBDOMAIN =
+  /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/** A host name (no scheme, no port, no path), e.g. `registry.gitlab.example.org`. */
+export const HOSTNAME =
+  /^(?=.{1,253}$)[A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?)*$/;
+
+/**
+ * A GitLab project or group full path, e.g. `acme/platform/deploy`: segments of letters, digits,
+ * `_`, `-` and `.`, not starting with `-` or `.`, joined by `/`.
+ */
+export const GITLAB_PATH = /^[A-Za-z0-9_][A-Za-z0-9_.-]*(\/[A-Za-z0-9_][A-Za-z0-9_.-]*)*$/;
+
+/** A Kubernetes resource quantity (`250m`, `512Mi`, `1.5`, `2G`). */
+export const QUANTITY =
+  /^[+-]?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE][+-]?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$/;
+
+/** A Go duration as Flux and the runner accept it (`1m`, `10m0s`, `1h30m`). */
+export const DURATION = /^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$/;
+
+/** A calendar date `YYYY-MM-DD`. */
+export const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+/** A GitLab CI/CD variable key. */
+export const CI_VARIABLE_KEY = /^[A-Za-z0-9_]{1,255}$/;
+
+/** A container image digest. */
+export const IMAGE_DIGEST = /^sha256:[a-f0-9]{64}$/;
+
+/** A container image tag. */
+export const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+
+/** An image repository without tag or digest, e.g. `registry.gitlab.com/acme/web`. */
+export const IMAGE_REPOSITORY =
+  /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/;
+
+/** True when `date` (`YYYY-MM-DD`) names a real calendar day. */
+export function isCalendarDate(date: string): boolean {
+  if (!ISO_DATE.test(date)) {
+    return false;
+  }
+  const parsed = new Date(`${date}T00:00:00Z`);
+  return !Number.isNaN(parsed.getTime()) && parsed.toISOString().startsWith(date);
+}
+
+const QUANTITY_SUFFIXES: Record<string, number> = {
+  "": 1,
+  n: 1e-9,
+  u: 1e-6,
+  m: 1e-3,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  P: 1e15,
+  E: 1e18,
+  Ki: 2 ** 10,
+  Mi: 2 ** 20,
+  Gi: 2 ** 30,
+  Ti: 2 ** 40,
+  Pi: 2 ** 50,
+  Ei: 2 ** 60,
+};
+
+/** The value of a Kubernetes quantity in base units (cores, bytes), for comparisons. */
+export function parseQuantity(quantity: string): number {
+  if (!QUANTITY.test(quantity)) {
+    throw new Error(`not a Kubernetes quantity: ${JSON.stringify(quantity)}`);
+  }
+  const match = /^([+-]?[0-9.]+)(.*)$/.exec(quantity);
+  const number = Number(match?.[1]);
+  const suffix = match?.[2] ?? "";
+  if (/^[eE]/.test(suffix)) {
+    return number * 10 ** Number(suffix.slice(1));
+  }
+  return number * (QUANTITY_SUFFIXES[suffix] ?? NaN);
+}

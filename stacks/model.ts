@@ -1,0 +1,214 @@
+import * as pulumi from "@pulumi/pulumi";
+
+/**
+ * The validated, defaulted configuration of one stack: what `index.ts` composes from. Produced only
+ * by `parseEnvironmentConfig` (pure) and `loadEnvironmentConfig` (reads the stack's config); deeply
+ * frozen. Credentials are secret `Output`s from here on.
+ */
+
+/** The environments a stack can be. Review stacks are short-lived, one per merge request. */
+export const ENVIRONMENTS = ["dev", "staging", "production", "review"] as const;
+/** One of {@link ENVIRONMENTS}. */
+export type Environment = (typeof ENVIRONMENTS)[number];
+
+/** How an app reaches the cluster. */
+export const DEPLOY_METHODS = ["flux", "agent", "direct"] as const;
+/** One of {@link DEPLOY_METHODS}: Flux pulls an OCI artifact, CI deploys through the GitLab agent, or CI deploys with a namespaced deployer ServiceAccount. */
+export type DeployMethod = (typeof DEPLOY_METHODS)[number];
+
+/** CPU and memory requests and limits for one container. */
+export interface ContainerResources {
+  /** CPU request, a Kubernetes quantity. */
+  readonly cpuRequest: string;
+  /** CPU limit, a Kubernetes quantity. */
+  readonly cpuLimit: string;
+  /** Memory request, a Kubernetes quantity. */
+  readonly memoryRequest: string;
+  /** Memory limit, a Kubernetes quantity. */
+  readonly memoryLimit: string;
+}
+
+/** Which capabilities this stack deploys. */
+export interface Features {
+  /** GitLab Runner (Kubernetes executor) in the managed namespace. */
+  readonly runner: boolean;
+  /** Deploy token and `kubernetes.io/dockerconfigjson` pull secrets. */
+  readonly registryAuth: boolean;
+  /** Project/group CI/CD variables from config plus the per-environment ones the platform publishes. */
+  readonly ciVariables: boolean;
+  /** GitLab agent for Kubernetes. */
+  readonly agent: boolean;
+  /** Flux controllers and per-app OCIRepository + Kustomization. */
+  readonly flux: boolean;
+  /** App namespaces, ServiceAccounts and deploy RBAC for the apps in config. */
+  readonly apps: boolean;
+}
+
+/** The GitLab instance and the paths the platform serves. */
+export interface GitLabSettings {
+  /** GitLab base URL without `/api/v4`, e.g. `https://gitlab.com`. */
+  readonly url: string;
+  /** Host name of `url`. */
+  readonly host: string;
+  /** Full path of the platform project (holds the agent config, project runner and variables). */
+  readonly projectPath: string;
+  /** Full path of the group the platform serves, when group-scoped objects are used. */
+  readonly groupPath: string | undefined;
+  /** Container registry host. */
+  readonly registryHost: string;
+}
+
+/** The namespace for GitLab-managed cluster apps (runner, agent) and runner job pods. */
+export interface NamespaceSettings {
+  /** Namespace name. */
+  readonly name: string;
+  /** ResourceQuota hard limits. */
+  readonly quota: {
+    readonly requestsCpu: string;
+    readonly requestsMemory: string;
+    readonly limitsCpu: string;
+    readonly limitsMemory: string;
+    readonly pods: number;
+  };
+  /** LimitRange defaults for containers that don't set their own. */
+  readonly limitRange: {
+    readonly defaultRequestCpu: string;
+    readonly defaultRequestMemory: string;
+    readonly defaultLimitCpu: string;
+    readonly defaultLimitMemory: string;
+  };
+}
+
+/** A node taint the runner's job pods tolerate. */
+export interface Toleration {
+  readonly key: string | undefined;
+  readonly operator: "Equal" | "Exists";
+  readonly value: string | undefined;
+  readonly effect: "NoSchedule" | "PreferNoSchedule" | "NoExecute" | undefined;
+}
+
+/** S3-compatible distributed cache for runner jobs. */
+export interface RunnerS3Cache {
+  readonly serverAddress: string;
+  readonly bucketName: string;
+  readonly bucketLocation: string | undefined;
+  readonly insecure: boolean;
+  /** Secret. */
+  readonly accessKey: pulumi.Output<string>;
+  /** Secret. */
+  readonly secretKey: pulumi.Output<string>;
+}
+
+/** GitLab Runner settings. */
+export interface RunnerSettings {
+  readonly scope: "project" | "group" | "instance";
+  readonly description: string;
+  readonly tags: readonly string[];
+  readonly runUntagged: boolean;
+  readonly locked: boolean;
+  readonly accessLevel: "not_protected" | "ref_protected";
+  readonly maximumTimeout: number;
+  readonly paused: boolean;
+  readonly chartVersion: string;
+  readonly concurrent: number;
+  readonly checkInterval: number;
+  readonly pollTimeout: number;
+  readonly jobImage: string;
+  readonly privileged: boolean;
+  readonly privilegedReason: string | undefined;
+  readonly resources: {
+    readonly manager: ContainerResources;
+    readonly build: ContainerResources;
+    readonly helper: ContainerResources;
+    readonly service: ContainerResources;
+  };
+  readonly nodeSelector: Readonly<Record<string, string>>;
+  readonly tolerations: readonly Toleration[];
+  readonly cache: RunnerS3Cache | undefined;
+  readonly rotation: string;
+  readonly metrics: boolean;
+}
+
+/** Registry pull-secret settings. */
+export interface RegistryAuthSettings {
+  readonly secretName: string;
+  readonly scope: "project" | "group";
+  /** Explicit expiry (`YYYY-MM-DD`); changing it rotates the token and every pull secret. */
+  readonly expiresAt: string | undefined;
+  /** When `expiresAt` is unset: days from the token's creation until it expires. */
+  readonly lifetimeDays: number;
+}
+
+/** One CI/CD variable from config. */
+export interface CiVariableSettings {
+  readonly key: string;
+  /** Secret. */
+  readonly value: pulumi.Output<string>;
+  readonly target: "project" | "group";
+  readonly variableType: "env_var" | "file";
+  readonly protected: boolean;
+  readonly masked: boolean;
+  readonly raw: boolean;
+  readonly environmentScope: string;
+  readonly description: string | undefined;
+  /** Whether the value is a credential (production requires such variables masked and protected). */
+  readonly credential: boolean;
+}
+
+/** The identity the GitLab agent uses for CI jobs. */
+export const AGENT_ACCESS_AS = ["impersonate", "ci_job", "agent"] as const;
+
+/** GitLab agent for Kubernetes settings. */
+export interface AgentSettings {
+  readonly name: string;
+  readonly chartVersion: string;
+  readonly kasAddress: string;
+  readonly accessAs: (typeof AGENT_ACCESS_AS)[number];
+  readonly projects: readonly string[];
+  readonly groups: readonly string[];
+  readonly replicas: number;
+  readonly rotation: string;
+}
+
+/** Flux settings. */
+export interface FluxSettings {
+  readonly chartVersion: string;
+  readonly namespace: string;
+  readonly interval: string;
+}
+
+/** One application the platform deploys. */
+export interface AppSettings {
+  readonly name: string;
+  readonly namespace: string;
+  /** GitLab project path of the app's repository. */
+  readonly project: string;
+  readonly image: {
+    readonly repository: string;
+    readonly tag: string | undefined;
+    readonly digest: string | undefined;
+  };
+  readonly port: number;
+  readonly replicas: number;
+  readonly resources: ContainerResources;
+  readonly method: DeployMethod;
+  readonly ingress: { readonly host: string; readonly className: string | undefined } | undefined;
+  readonly podDisruptionBudget: boolean;
+}
+
+/** The whole validated configuration of one stack. */
+export interface EnvironmentConfig {
+  readonly project: string;
+  readonly stack: string;
+  readonly environment: Environment;
+  readonly kubeContext: string;
+  readonly gitlab: GitLabSettings;
+  readonly features: Features;
+  readonly namespace: NamespaceSettings;
+  readonly runner: RunnerSettings;
+  readonly registryAuth: RegistryAuthSettings;
+  readonly ciVariables: readonly CiVariableSettings[];
+  readonly agent: AgentSettings;
+  readonly flux: FluxSettings;
+  readonly apps: readonly AppSettings[];
+}

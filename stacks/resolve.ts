@@ -1,0 +1,466 @@
+import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import { defaultKasAddress, defaultRegistryHost, ENVIRONMENT_DEFAULTS, PINNED } from "./defaults";
+import { ConfigError, ConfigPath, formatIssue, problem } from "./errors";
+import { parseQuantity } from "./formats";
+import {
+  AppSettings,
+  CiVariableSettings,
+  ContainerResources,
+  EnvironmentConfig,
+  RunnerSettings,
+} from "./model";
+import { RawConfig, rawConfigSchema } from "./schema";
+
+/** Everything the config model is computed from: the stack's config, already read. */
+export interface ConfigSource {
+  /** Pulumi project name (the config namespace). */
+  readonly project: string;
+  /** Stack name. */
+  readonly stack: string;
+  /** Project-namespace values keyed without the namespace, YAML/JSON structure decoded. */
+  readonly values: Readonly<Record<string, unknown>>;
+  /** `gitlab:baseUrl`, else `GITLAB_BASE_URL`. */
+  readonly gitlabBaseUrl: string | undefined;
+  /** Where the GitLab token comes from; its value is never needed here. */
+  readonly gitlabToken: "secret-config" | "plaintext-config" | "environment" | "missing";
+}
+
+/**
+ * Validates a stack's config and applies per-environment defaults. Pure: it reads nothing but its
+ * argument and registers no resources. Every problem found is reported in one `ConfigError`.
+ */
+export function parseEnvironmentConfig(source: ConfigSource): EnvironmentConfig {
+  const problems: string[] = [];
+  const values = source.values;
+
+  const url = parseGitLabUrl(source.gitlabBaseUrl, problems);
+  checkToken(source.gitlabToken, problems);
+
+  const parsed = rawConfigSchema.safeParse(values);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      problems.push(...formatIssue(issue, values, knownKeysAt));
+    }
+    // Semantic checks need well-formed input; report shape problems first, all at once.
+    throw new ConfigError(source.stack, problems);
+  }
+  const raw = parsed.data;
+  checkStackName(source.stack, raw, problems);
+  const config = resolve(source, raw, url);
+  problems.push(...semanticProblems(config, raw));
+  if (problems.length > 0 || url === undefined) {
+    throw new ConfigError(source.stack, problems);
+  }
+  return deepFreeze(config);
+}
+
+function parseGitLabUrl(value: string | undefined, problems: string[]): URL | undefined {
+  const expected =
+    'expected the GitLab URL such as "https://gitlab.example.com" (pulumi config set gitlab:baseUrl …, or GITLAB_BASE_URL)';
+  if (value === undefined || value === "") {
+    problems.push(`gitlab:baseUrl: ${expected}, got nothing`);
+    return undefined;
+  }
+  let url: URL;
+  try {
+    url = new URL(value.replace(/\/api\/v4\/?$/, ""));
+  } catch {
+    problems.push(`gitlab:baseUrl: ${expected}, got ${JSON.stringify(value)}`);
+    return undefined;
+  }
+  if ((url.protocol !== "https:" && url.protocol !== "http:") || url.search || url.hash) {
+    problems.push(`gitlab:baseUrl: ${expected}, got ${JSON.stringify(value)}`);
+    return undefined;
+  }
+  return url;
+}
+
+function checkToken(source: ConfigSource["gitlabToken"], problems: string[]): void {
+  const expected =
+    "expected a secret GitLab access token (pulumi config set --secret gitlab:token …, or GITLAB_TOKEN)";
+  if (source === "missing") {
+    problems.push(`gitlab:token: ${expected}, got nothing`);
+  } else if (source === "plaintext-config") {
+    problems.push(`gitlab:token: ${expected}, got a plaintext value`);
+  }
+}
+
+function checkStackName(stack: string, raw: RawConfig, problems: string[]): void {
+  const named = ["dev", "staging", "production"].find((env) => env === stack);
+  if (named !== undefined && raw.environment !== named) {
+    problems.push(
+      `environment: expected "${named}" for stack "${stack}", got "${raw.environment}"`,
+    );
+  }
+}
+
+/** The keys a strict object accepts at `path`, for "did you mean" hints. */
+function knownKeysAt(path: ConfigPath): readonly string[] {
+  let schema: z.ZodType = rawConfigSchema;
+  for (const part of path) {
+    schema = unwrap(schema);
+    if (schema instanceof z.ZodArray && typeof part === "number") {
+      schema = schema.element as z.ZodType;
+    } else if (schema instanceof z.ZodObject && typeof part === "string") {
+      const next = (schema.shape as Record<string, z.ZodType>)[part];
+      if (next === undefined) {
+        return [];
+      }
+      schema = next;
+    } else {
+      return [];
+    }
+  }
+  schema = unwrap(schema);
+  return schema instanceof z.ZodObject ? Object.keys(schema.shape) : [];
+}
+
+function unwrap(schema: z.ZodType): z.ZodType {
+  return schema instanceof z.ZodOptional ? (schema.unwrap() as z.ZodType) : schema;
+}
+
+function resolveResources(
+  given: Partial<ContainerResources> | undefined,
+  fallback: ContainerResources,
+): ContainerResources {
+  return { ...fallback, ...stripUndefined(given ?? {}) };
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function resolve(source: ConfigSource, raw: RawConfig, url: URL | undefined): EnvironmentConfig {
+  const env = raw.environment;
+  const d = ENVIRONMENT_DEFAULTS[env];
+  const host = url?.host ?? "gitlab.invalid";
+  const registryHost = raw.gitlab.registryHost ?? defaultRegistryHost(host);
+  const namespaceName = raw.namespace?.name ?? "gitlab-managed-apps";
+
+  const r = raw.runner ?? {};
+  const runner: RunnerSettings = {
+    scope: r.scope ?? "project",
+    description: r.description ?? `${source.project}-${source.stack}`,
+    tags: r.tags ?? ["kubernetes", env],
+    runUntagged: r.runUntagged ?? false,
+    locked: r.locked ?? true,
+    accessLevel: r.accessLevel ?? d.runnerAccessLevel,
+    maximumTimeout: r.maximumTimeout ?? 3600,
+    paused: r.paused ?? false,
+    chartVersion: r.chartVersion ?? PINNED.runnerChart,
+    concurrent: r.concurrent ?? d.runnerConcurrent,
+    checkInterval: r.checkInterval ?? 3,
+    pollTimeout: r.pollTimeout ?? 180,
+    jobImage: r.jobImage ?? PINNED.jobImage,
+    privileged: r.privileged ?? false,
+    privilegedReason: r.privilegedReason,
+    resources: {
+      manager: resolveResources(r.resources?.manager, d.runnerResources.manager),
+      build: resolveResources(r.resources?.build, d.runnerResources.build),
+      helper: resolveResources(r.resources?.helper, d.runnerResources.helper),
+      service: resolveResources(r.resources?.service, d.runnerResources.service),
+    },
+    nodeSelector: r.nodeSelector ?? {},
+    tolerations: (r.tolerations ?? []).map((t) => ({
+      key: t.key,
+      operator: t.operator ?? "Equal",
+      value: t.value,
+      effect: t.effect,
+    })),
+    cache:
+      r.cache === undefined
+        ? undefined
+        : {
+            serverAddress: r.cache.serverAddress,
+            bucketName: r.cache.bucketName,
+            bucketLocation: r.cache.bucketLocation,
+            insecure: r.cache.insecure ?? false,
+            accessKey: pulumi.secret(r.cache.accessKey),
+            secretKey: pulumi.secret(r.cache.secretKey),
+          },
+    rotation: r.rotation ?? "1",
+    metrics: r.metrics ?? true,
+  };
+
+  const ciVariables: CiVariableSettings[] = (raw.ciVariables ?? []).map((v) => {
+    const credential = v.credential ?? true;
+    return {
+      key: v.key,
+      value: pulumi.secret(v.value),
+      target: v.target ?? "project",
+      variableType: v.variableType ?? "env_var",
+      protected: v.protected ?? (credential && d.protectCredentials),
+      masked: v.masked ?? credential,
+      raw: v.raw ?? false,
+      environmentScope: v.environmentScope ?? "*",
+      description: v.description,
+      credential,
+    };
+  });
+
+  const apps: AppSettings[] = (raw.apps ?? []).map((a) => ({
+    name: a.name,
+    namespace: a.namespace ?? a.name,
+    project: a.project,
+    image: {
+      repository: a.image?.repository ?? `${registryHost}/${a.project.toLowerCase()}`,
+      tag: a.image?.tag,
+      digest: a.image?.digest,
+    },
+    port: a.port ?? 8080,
+    replicas: a.replicas ?? d.appReplicas,
+    resources: resolveResources(a.resources, d.appResources),
+    method: a.method ?? "agent",
+    ingress:
+      a.ingress === undefined
+        ? undefined
+        : { host: a.ingress.host, className: a.ingress.className },
+    podDisruptionBudget: a.podDisruptionBudget ?? d.podDisruptionBudget,
+  }));
+
+  const ag = raw.agent ?? {};
+  return {
+    project: source.project,
+    stack: source.stack,
+    environment: env,
+    kubeContext: raw.kubeContext,
+    gitlab: {
+      url: url === undefined ? "" : url.href.replace(/\/+$/, ""),
+      host,
+      projectPath: raw.gitlab.projectPath,
+      groupPath: raw.gitlab.groupPath,
+      registryHost,
+    },
+    features: { ...d.features, ...stripUndefined(raw.features ?? {}) },
+    namespace: {
+      name: namespaceName,
+      quota: { ...d.quota, ...stripUndefined(raw.namespace?.quota ?? {}) },
+      limitRange: { ...d.limitRange, ...stripUndefined(raw.namespace?.limitRange ?? {}) },
+    },
+    runner,
+    registryAuth: {
+      secretName: raw.registryAuth?.secretName ?? "gitlab-registry-auth",
+      scope: raw.registryAuth?.scope ?? "project",
+      expiresAt: raw.registryAuth?.expiresAt,
+      lifetimeDays: raw.registryAuth?.lifetimeDays ?? 365,
+    },
+    ciVariables,
+    agent: {
+      name: ag.name ?? env,
+      chartVersion: ag.chartVersion ?? PINNED.agentChart,
+      kasAddress: ag.kasAddress ?? (url === undefined ? "" : defaultKasAddress(url)),
+      accessAs: ag.accessAs ?? d.agentAccessAs,
+      projects: ag.projects ?? [...new Set(apps.map((a) => a.project))],
+      groups: ag.groups ?? [],
+      replicas: ag.replicas ?? d.agentReplicas,
+      rotation: ag.rotation ?? "1",
+    },
+    flux: {
+      chartVersion: raw.flux?.chartVersion ?? PINNED.fluxChart,
+      namespace: raw.flux?.namespace ?? "flux-system",
+      interval: raw.flux?.interval ?? "1m",
+    },
+    apps,
+  };
+}
+
+/** Rules that span several keys or depend on the environment. */
+function semanticProblems(config: EnvironmentConfig, raw: RawConfig): string[] {
+  const problems: string[] = [];
+  const env = config.environment;
+  const rules = ENVIRONMENT_DEFAULTS[env].rules;
+  const needsGroup = (path: string, what: string) =>
+    problems.push(`${path}: expected gitlab.groupPath to be set when ${what}, got nothing`);
+
+  // GitLab scopes that need a group.
+  if (config.gitlab.groupPath === undefined) {
+    if (config.features.runner && config.runner.scope === "group") {
+      needsGroup("gitlab.groupPath", 'runner.scope is "group"');
+    }
+    if (config.features.registryAuth && config.registryAuth.scope === "group") {
+      needsGroup("gitlab.groupPath", 'registryAuth.scope is "group"');
+    }
+    config.ciVariables.forEach((v, i) => {
+      if (v.target === "group") {
+        needsGroup("gitlab.groupPath", `ciVariables[${i}].target is "group"`);
+      }
+    });
+  }
+
+  // Runner.
+  if (rules.privilegedNeedsReason && config.runner.privileged && !config.runner.privilegedReason) {
+    problems.push(
+      `runner.privilegedReason: expected a reason when runner.privileged is true in ${env}, got nothing`,
+    );
+  }
+  if (config.runner.privilegedReason !== undefined && !config.runner.privileged) {
+    problems.push(
+      `runner.privilegedReason: expected only with runner.privileged: true, got ${JSON.stringify(config.runner.privilegedReason)}`,
+    );
+  }
+  for (const [name, res] of Object.entries(config.runner.resources)) {
+    problems.push(...requestsWithinLimits(`runner.resources.${name}`, res));
+  }
+  config.runner.tolerations.forEach((t, i) => {
+    if (t.operator === "Exists" && t.value !== undefined) {
+      problems.push(
+        problem(
+          ["runner", "tolerations", i, "value"],
+          'expected no value with operator "Exists"',
+          raw,
+        ),
+      );
+    }
+    if (t.operator === "Equal" && t.key === undefined) {
+      problems.push(
+        problem(["runner", "tolerations", i, "key"], 'expected a key with operator "Equal"', raw),
+      );
+    }
+  });
+  problems.push(
+    ...requestsWithinLimits(
+      "namespace.limitRange",
+      {
+        cpuRequest: config.namespace.limitRange.defaultRequestCpu,
+        cpuLimit: config.namespace.limitRange.defaultLimitCpu,
+        memoryRequest: config.namespace.limitRange.defaultRequestMemory,
+        memoryLimit: config.namespace.limitRange.defaultLimitMemory,
+      },
+      {
+        cpuRequest: "defaultRequestCpu",
+        cpuLimit: "defaultLimitCpu",
+        memoryRequest: "defaultRequestMemory",
+        memoryLimit: "defaultLimitMemory",
+      },
+    ),
+  );
+
+  // Registry auth.
+  if (config.registryAuth.expiresAt !== undefined && config.registryAuth.expiresAt <= today()) {
+    problems.push(problem(["registryAuth", "expiresAt"], "expected a date in the future", raw));
+  }
+
+  // CI variables.
+  const seenVariables = new Map<string, number>();
+  config.ciVariables.forEach((v, i) => {
+    const id = `${v.target}:${v.key}:${v.environmentScope}`;
+    const first = seenVariables.get(id);
+    if (first !== undefined) {
+      problems.push(
+        problem(
+          ["ciVariables", i, "key"],
+          `expected a key unique per target and environmentScope (ciVariables[${first}] has it too)`,
+          raw,
+        ),
+      );
+    } else {
+      seenVariables.set(id, i);
+    }
+    if (rules.credentialsMaskedAndProtected && v.credential) {
+      if (!v.masked) {
+        problems.push(
+          problem(["ciVariables", i, "masked"], `expected true for a credential in ${env}`, raw),
+        );
+      }
+      if (!v.protected) {
+        problems.push(
+          problem(["ciVariables", i, "protected"], `expected true for a credential in ${env}`, raw),
+        );
+      }
+    }
+  });
+
+  // Apps.
+  const seenApps = new Map<string, number>();
+  const seenHosts = new Map<string, number>();
+  config.apps.forEach((a, i) => {
+    const first = seenApps.get(a.name);
+    if (first !== undefined) {
+      problems.push(
+        problem(["apps", i, "name"], `expected a unique app name (apps[${first}] has it too)`, raw),
+      );
+    } else {
+      seenApps.set(a.name, i);
+    }
+    if ((a.image.tag === undefined) === (a.image.digest === undefined)) {
+      problems.push(
+        `apps[${i}].image: expected exactly one of tag or digest, got ${a.image.tag === undefined ? "neither" : "both"}`,
+      );
+    }
+    if (a.replicas < rules.minAppReplicas) {
+      problems.push(
+        problem(
+          ["apps", i, "replicas"],
+          `expected at least ${rules.minAppReplicas} in ${env}`,
+          raw,
+        ),
+      );
+    }
+    problems.push(...requestsWithinLimits(`apps[${i}].resources`, a.resources));
+    if (a.ingress !== undefined) {
+      const host = a.ingress.host.toLowerCase();
+      const other = seenHosts.get(host);
+      if (other !== undefined) {
+        problems.push(
+          problem(
+            ["apps", i, "ingress", "host"],
+            `expected a host no other app uses (apps[${other}] has it too)`,
+            raw,
+          ),
+        );
+      } else {
+        seenHosts.set(host, i);
+      }
+    }
+    if (a.namespace === config.namespace.name) {
+      problems.push(
+        problem(
+          ["apps", i, "namespace"],
+          `expected a namespace other than the managed namespace "${config.namespace.name}"`,
+          { apps: config.apps },
+        ),
+      );
+    }
+  });
+  return problems;
+}
+
+function requestsWithinLimits(
+  path: string,
+  r: ContainerResources,
+  names: Record<keyof ContainerResources, string> = {
+    cpuRequest: "cpuRequest",
+    cpuLimit: "cpuLimit",
+    memoryRequest: "memoryRequest",
+    memoryLimit: "memoryLimit",
+  },
+): string[] {
+  const out: string[] = [];
+  if (parseQuantity(r.cpuRequest) > parseQuantity(r.cpuLimit)) {
+    out.push(
+      `${path}.${names.cpuRequest}: expected at most ${names.cpuLimit} "${r.cpuLimit}", got "${r.cpuRequest}"`,
+    );
+  }
+  if (parseQuantity(r.memoryRequest) > parseQuantity(r.memoryLimit)) {
+    out.push(
+      `${path}.${names.memoryRequest}: expected at most ${names.memoryLimit} "${r.memoryLimit}", got "${r.memoryRequest}"`,
+    );
+  }
+  return out;
+}
+
+function today(): string {
+  return new Date().toISOString().slice(0, 10);
+}
+
+/** Freezes plain data recursively; Pulumi Outputs are left as they are. */
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === "object" && !pulumi.Output.isInstance(value)) {
+    for (const child of Object.values(value)) {
+      deepFreeze(child);
+    }
+    Object.freeze(value);
+  }
+  return value;
+}
