@@ -3,9 +3,18 @@ module.exports = {
   testEnvironment: "node",
   roots: ["<rootDir>/test"],
   testMatch: ["**/*.test.ts"],
+  resolver: "<rootDir>/test/harness/esm-resolver.js",
   transform: {
     // Type-checking is `npm run typecheck`'s job; isolated transpilation keeps jest fast on 2 cores.
-    "^.+\\.ts$": ["ts-jest", { isolatedModules: true, tsconfig: "tsconfig.json" }],
+    "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.json" }],
+    // The ESM-only schema packages, transpiled to CommonJS.
+    "node_modules/(kubernetes-models|@kubernetes-models|is-cidr|cidr-regex)/.+\\.js$": [
+      "ts-jest",
+      { tsconfig: { isolatedModules: true, allowJs: true, module: "commonjs", target: "ES2022" } },
+    ],
   },
+  transformIgnorePatterns: [
+    "/node_modules/(?!(kubernetes-models|@kubernetes-models|is-cidr|cidr-regex)/)",
+  ],
   testTimeout: 30000,
 };

@@ -1,0 +1,159 @@
+import * as fs from "fs";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { parse } from "yaml";
+import { installRecorder, RecorderOptions, Resources } from "./mocks";
+
+/**
+ * Runs the real program (`index.ts`) under recording mocks with one stack's configuration, the way
+ * `pulumi up` would: project-level config from Pulumi.yaml, then Pulumi.<stack>.yaml on top.
+ * `secure:` values (and `gitlab:token`, which a user sets with `pulumi config set --secret`) become
+ * placeholders marked secret.
+ */
+
+export const ROOT = path.resolve(__dirname, "..", "..");
+
+/** A placeholder for a `secure:` value at `key`/`path`, recognisable in assertions. */
+export function placeholder(key: string): string {
+  return `secret-placeholder-${key.replace(/[^A-Za-z0-9]+/g, "-")}`;
+}
+
+/** Config of a stack as the engine would hand it to the program. */
+export interface StackConfig {
+  readonly project: string;
+  readonly values: Record<string, unknown>;
+  readonly secretKeys: string[];
+}
+
+/** Reads Pulumi.yaml and Pulumi.<stack>.yaml (or `stackFile`) into engine-shaped config. */
+export function readStackConfig(stack: string, stackFile?: string): StackConfig {
+  const projectFile = parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as {
+    name: string;
+    config?: Record<string, unknown>;
+  };
+  const project = projectFile.name;
+  const values: Record<string, unknown> = {};
+  for (const [key, decl] of Object.entries(projectFile.config ?? {})) {
+    const fullKey = key.includes(":") ? key : `${project}:${key}`;
+    if (decl !== null && typeof decl === "object" && !Array.isArray(decl)) {
+      const d = decl as { value?: unknown; default?: unknown };
+      if ("value" in d) {
+        values[fullKey] = d.value;
+      } else if ("default" in d) {
+        values[fullKey] = d.default;
+      }
+    } else {
+      values[fullKey] = decl;
+    }
+  }
+  const file = stackFile ?? path.join(ROOT, `Pulumi.${stack}.yaml`);
+  const stackConfig = (parse(fs.readFileSync(file, "utf8")) as { config?: Record<string, unknown> })
+    .config;
+  const secretKeys: string[] = [];
+  for (const [key, value] of Object.entries(stackConfig ?? {})) {
+    let secret = false;
+    values[key] = replaceSecure(value, key, () => (secret = true));
+    if (secret) {
+      secretKeys.push(key);
+    }
+  }
+  return { project, values, secretKeys };
+}
+
+function replaceSecure(value: unknown, at: string, markSecret: () => void): unknown {
+  if (Array.isArray(value)) {
+    return value.map((v, i) => replaceSecure(v, `${at}[${i}]`, markSecret));
+  }
+  if (value !== null && typeof value === "object") {
+    const obj = value as Record<string, unknown>;
+    if (Object.keys(obj).length === 1 && typeof obj["secure"] === "string") {
+      markSecret();
+      return placeholder(at);
+    }
+    return Object.fromEntries(
+      Object.entries(obj).map(([k, v]) => [k, replaceSecure(v, `${at}.${k}`, markSecret)]),
+    );
+  }
+  return value;
+}
+
+/** Options of one program run. */
+export interface RunOptions extends RecorderOptions {
+  /** Config keys (full `ns:key`) to set (or, with `undefined`, remove) on top of the stack file. */
+  readonly config?: Readonly<Record<string, unknown>>;
+  /** Keys of `config` to pass as secrets. */
+  readonly secretKeys?: readonly string[];
+  /** Use this file instead of Pulumi.<stack>.yaml. */
+  readonly stackFile?: string;
+  /** Environment variables the program sees (GITLAB_TOKEN, GITLAB_BASE_URL). */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+/** What one run of the program produced. */
+export interface ProgramRun {
+  readonly resources: Resources;
+  /** The stack's exports, resolved. */
+  readonly outputs: Record<string, unknown>;
+  /** Names of exports that are secret. */
+  readonly secretOutputs: string[];
+  /** The error the program threw, if any. */
+  readonly error: Error | undefined;
+}
+
+/** Runs `index.ts` for `stack`. Never throws for program errors: see `run.error`. */
+export async function runProgram(stack: string, options: RunOptions = {}): Promise<ProgramRun> {
+  const base = readStackConfig(stack, options.stackFile);
+  const values = { ...base.values };
+  // A user sets the token with `pulumi config set --secret gitlab:token`; never in the file.
+  if (!("gitlab:token" in values)) {
+    values["gitlab:token"] = placeholder("gitlab:token");
+  }
+  const secretKeys = new Set([...base.secretKeys, "gitlab:token", ...(options.secretKeys ?? [])]);
+  for (const [key, value] of Object.entries(options.config ?? {})) {
+    if (value === undefined) {
+      delete values[key];
+    } else {
+      values[key] = value;
+    }
+  }
+  const engineConfig = Object.fromEntries(
+    Object.entries(values).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]),
+  );
+  pulumi.runtime.setAllConfig(
+    engineConfig,
+    [...secretKeys].filter((k) => k in values),
+  );
+  const recording = await installRecorder(base.project, stack, options);
+
+  const savedEnv = { ...process.env };
+  for (const key of ["GITLAB_TOKEN", "GITLAB_BASE_URL"]) {
+    delete process.env[key];
+  }
+  Object.assign(process.env, options.env ?? {});
+  let exported: Record<string, unknown> = {};
+  let error: Error | undefined;
+  try {
+    jest.isolateModules(() => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      exported = require(path.join(ROOT, "index.ts")) as Record<string, unknown>;
+    });
+  } catch (e) {
+    error = e as Error;
+  } finally {
+    process.env = savedEnv;
+  }
+  const outputs: Record<string, unknown> = {};
+  const secretOutputs: string[] = [];
+  for (const [name, value] of Object.entries(exported)) {
+    const output: pulumi.Output<unknown> = pulumi.output(value);
+    outputs[name] = await new Promise((resolve) => output.apply(resolve));
+    if (await pulumi.isSecret(output)) {
+      secretOutputs.push(name);
+    }
+  }
+  await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+  if (error === undefined && recording.unmockedCalls.length > 0) {
+    error = new Error(`unmocked invoke(s): ${recording.unmockedCalls.join(", ")}`);
+  }
+  return { resources: new Resources(recording.resources), outputs, secretOutputs, error };
+}

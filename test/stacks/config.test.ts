@@ -1,0 +1,442 @@
+import * as pulumi from "@pulumi/pulumi";
+import { ConfigError, ConfigSource, parseEnvironmentConfig } from "../../stacks";
+import { runProgram } from "../harness/program";
+import { isSecret, unwrap } from "../harness/mocks";
+
+/** A minimal valid dev source; tests override what they exercise. */
+function source(
+  values: Record<string, unknown>,
+  overrides: Partial<ConfigSource> = {},
+): ConfigSource {
+  return {
+    project: "platform",
+    stack: "dev",
+    gitlabBaseUrl: "https://gitlab.example.com",
+    gitlabToken: "secret-config",
+    values: {
+      environment: "dev",
+      kubeContext: "kind-dev",
+      gitlab: { projectPath: "acme/platform" },
+      ...values,
+    },
+    ...overrides,
+  };
+}
+
+const app = (extra: Record<string, unknown> = {}) => ({
+  name: "web",
+  project: "acme/web",
+  image: { tag: "1.0.0" },
+  ...extra,
+});
+
+/** The problems a source is rejected with. */
+function problemsOf(s: ConfigSource): readonly string[] {
+  try {
+    parseEnvironmentConfig(s);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).problems;
+  }
+  throw new Error("expected the config to be rejected");
+}
+
+describe("invalid config is rejected by the program before any resource is registered", () => {
+  test("an unknown top-level key, a bad app name and a bad URL are reported together", async () => {
+    const run = await runProgram("dev", {
+      config: {
+        "gitlab:baseUrl": "gitlab.example.com",
+        "platform:replicas": 3,
+        "platform:apps": [app(), app({ name: "Web_App" })],
+      },
+    });
+    expect(run.error?.message).toBe(
+      [
+        'Invalid configuration for stack "dev" (3 problems):',
+        '  - gitlab:baseUrl: expected the GitLab URL such as "https://gitlab.example.com" (pulumi config set gitlab:baseUrl …, or GITLAB_BASE_URL), got "gitlab.example.com"',
+        "  - apps[1].name: expected a DNS-1123 label (lowercase letters, digits and '-', at most 63), got \"Web_App\"",
+        "  - replicas: expected one of the known keys (environment, kubeContext, gitlab, features, namespace, runner, registryAuth, ciVariables, agent, flux, apps), got an unknown key",
+      ].join("\n"),
+    );
+    expect(run.resources.all).toHaveLength(0);
+  });
+
+  test("semantic rules (duplicate apps, production minimums) fail the run with nothing created", async () => {
+    const run = await runProgram("production", {
+      config: {
+        "platform:apps": [
+          app({ replicas: 3 }),
+          app({ replicas: 1, image: { digest: `sha256:${"a".repeat(64)}` } }),
+        ],
+      },
+    });
+    expect(run.error).toBeInstanceOf(Error);
+    expect((run.error as ConfigError).problems).toEqual([
+      'apps[1].name: expected a unique app name (apps[0] has it too), got "web"',
+      "apps[1].replicas: expected at least 2 in production, got 1",
+    ]);
+    expect(run.resources.all).toHaveLength(0);
+  });
+
+  test("a missing GitLab token and a plaintext one are both refused", async () => {
+    const missing = await runProgram("dev", { config: { "gitlab:token": undefined } });
+    expect((missing.error as ConfigError).problems).toEqual([
+      "gitlab:token: expected a secret GitLab access token (pulumi config set --secret gitlab:token …, or GITLAB_TOKEN), got nothing",
+    ]);
+    expect(missing.resources.all).toHaveLength(0);
+
+    const fromEnv = await runProgram("dev", {
+      config: { "gitlab:token": undefined },
+      env: { GITLAB_TOKEN: "glpat-from-env" },
+    });
+    expect(fromEnv.error).toBeUndefined();
+  });
+});
+
+describe("shape checks name the key path and what was expected", () => {
+  test.each<[string, Record<string, unknown>, string]>([
+    [
+      "a typo in a nested key, with a suggestion",
+      { runner: { concurent: 4 } },
+      'runner.concurent: expected a known key (did you mean "concurrent"?), got an unknown key',
+    ],
+    [
+      "a number out of range",
+      { runner: { concurrent: 0 } },
+      "runner.concurrent: expected an integer >= 1, got 0",
+    ],
+    [
+      "a number of the wrong type",
+      { runner: { concurrent: "four" } },
+      'runner.concurrent: expected an integer, got "four"',
+    ],
+    [
+      "a fractional number where an integer is needed",
+      { apps: [app({ port: 80.5 })] },
+      "apps[0].port: expected an integer, got 80.5",
+    ],
+    [
+      "a port out of range",
+      { apps: [app({ port: 70000 })] },
+      "apps[0].port: expected a port 1-65535, got 70000",
+    ],
+    [
+      "an app namespace that is not a DNS label",
+      { apps: [app({ namespace: "web.prod" })] },
+      "apps[0].namespace: expected a DNS-1123 label (lowercase letters, digits and '-', at most 63), got \"web.prod\"",
+    ],
+    [
+      "an unknown deployment method",
+      { apps: [app({ method: "ssh" })] },
+      'apps[0].method: expected one of "flux", "agent", "direct", got "ssh"',
+    ],
+    [
+      "a bad KAS URL",
+      { agent: { kasAddress: "kas" } },
+      'agent.kasAddress: expected a URL such as "wss://kas.gitlab.com", got "kas"',
+    ],
+    [
+      "a registry host with a scheme",
+      { gitlab: { projectPath: "acme/platform", registryHost: "https://registry.example.com" } },
+      'gitlab.registryHost: expected a host name without scheme or path, got "https://registry.example.com"',
+    ],
+    [
+      "a bad GitLab path",
+      { gitlab: { projectPath: "acme//platform" } },
+      'gitlab.projectPath: expected a GitLab full path such as "group/project", got "acme//platform"',
+    ],
+    [
+      "a quantity that is not one",
+      { runner: { resources: { build: { memoryLimit: "1 GB" } } } },
+      'runner.resources.build.memoryLimit: expected a Kubernetes quantity such as "250m" or "512Mi", got "1 GB"',
+    ],
+    [
+      "an invalid CI variable key",
+      { ciVariables: [{ key: "MY-VAR", value: "x", credential: false }] },
+      "ciVariables[0].key: expected letters, digits and '_' (at most 255), got \"MY-VAR\"",
+    ],
+    [
+      "an impossible date",
+      { registryAuth: { expiresAt: "2031-02-30" } },
+      'registryAuth.expiresAt: expected a date YYYY-MM-DD, got "2031-02-30"',
+    ],
+    [
+      "a chart version range instead of a pin",
+      { runner: { chartVersion: "^0.89" } },
+      'runner.chartVersion: expected an exact chart version such as "1.2.3", got "^0.89"',
+    ],
+    [
+      "an unknown environment",
+      { environment: "qa" },
+      'environment: expected one of "dev", "staging", "production", "review", got "qa"',
+    ],
+    [
+      "a missing kube context",
+      { kubeContext: undefined },
+      "kubeContext: expected a string, got nothing",
+    ],
+    [
+      "a structured key given as a string",
+      { gitlab: "acme/platform" },
+      'gitlab: expected an object, got "acme/platform"',
+    ],
+  ])("%s", (_title, values, expected) => {
+    expect(problemsOf(source(values))).toEqual([expected]);
+  });
+
+  test("secret values are described, never echoed", () => {
+    const problems = problemsOf(
+      source({
+        runner: {
+          cache: {
+            type: "s3",
+            serverAddress: "s3.example.com",
+            bucketName: "b",
+            accessKey: 42,
+            secretKey: "s3cr3t-value",
+          },
+        },
+      }),
+    );
+    expect(problems).toEqual([
+      "runner.cache.accessKey: expected a string, got a secret value (number)",
+    ]);
+  });
+});
+
+describe("semantic checks", () => {
+  test.each<[string, Partial<ConfigSource>, Record<string, unknown>, string[]]>([
+    [
+      "a stack named after an environment must be that environment",
+      { stack: "production" },
+      { environment: "dev" },
+      ['environment: expected "production" for stack "production", got "dev"'],
+    ],
+    [
+      "duplicate app names",
+      {},
+      { apps: [app(), app({ namespace: "other" })] },
+      ['apps[1].name: expected a unique app name (apps[0] has it too), got "web"'],
+    ],
+    [
+      "an image needs exactly one of tag or digest",
+      {},
+      {
+        apps: [
+          app({ image: { tag: "1", digest: `sha256:${"b".repeat(64)}` } }),
+          app({ name: "api", image: {} }),
+        ],
+      },
+      [
+        "apps[0].image: expected exactly one of tag or digest, got both",
+        "apps[1].image: expected exactly one of tag or digest, got neither",
+      ],
+    ],
+    [
+      "requests above limits",
+      {},
+      {
+        apps: [
+          app({
+            resources: {
+              cpuRequest: "2",
+              cpuLimit: "500m",
+              memoryRequest: "2Gi",
+              memoryLimit: "1Gi",
+            },
+          }),
+        ],
+      },
+      [
+        'apps[0].resources.cpuRequest: expected at most cpuLimit "500m", got "2"',
+        'apps[0].resources.memoryRequest: expected at most memoryLimit "1Gi", got "2Gi"',
+      ],
+    ],
+    [
+      "group-scoped objects need a group",
+      {},
+      {
+        runner: { scope: "group" },
+        ciVariables: [{ key: "A", value: "x", target: "group", credential: false }],
+      },
+      [
+        'gitlab.groupPath: expected gitlab.groupPath to be set when runner.scope is "group", got nothing',
+        'gitlab.groupPath: expected gitlab.groupPath to be set when ciVariables[0].target is "group", got nothing',
+      ],
+    ],
+    [
+      "a privileged runner in production needs a reason",
+      { stack: "production" },
+      { environment: "production", runner: { privileged: true } },
+      [
+        "runner.privilegedReason: expected a reason when runner.privileged is true in production, got nothing",
+      ],
+    ],
+    [
+      "production credentials must be masked and protected",
+      { stack: "production" },
+      {
+        environment: "production",
+        ciVariables: [
+          { key: "API_TOKEN", value: "abcdefgh12345678", masked: false, protected: false },
+        ],
+      },
+      [
+        "ciVariables[0].masked: expected true for a credential in production, got false",
+        "ciVariables[0].protected: expected true for a credential in production, got false",
+      ],
+    ],
+    [
+      "duplicate variable key and scope",
+      {},
+      {
+        ciVariables: [
+          { key: "A", value: "x", credential: false },
+          { key: "A", value: "y", credential: false },
+        ],
+      },
+      [
+        'ciVariables[1].key: expected a key unique per target and environmentScope (ciVariables[0] has it too), got "A"',
+      ],
+    ],
+    [
+      "a token expiry in the past",
+      {},
+      { registryAuth: { expiresAt: "2020-01-01" } },
+      ['registryAuth.expiresAt: expected a date in the future, got "2020-01-01"'],
+    ],
+    [
+      "a toleration with operator Exists and a value",
+      {},
+      { runner: { tolerations: [{ key: "ci", operator: "Exists", value: "true" }] } },
+      ['runner.tolerations[0].value: expected no value with operator "Exists", got "true"'],
+    ],
+  ])("%s", (_title, overrides, values, expected) => {
+    expect(problemsOf(source(values, overrides))).toEqual(expected);
+  });
+
+  test("the same key in two environment scopes is allowed", () => {
+    const config = parseEnvironmentConfig(
+      source({
+        ciVariables: [
+          { key: "A", value: "x", credential: false, environmentScope: "review/*" },
+          { key: "A", value: "y", credential: false, environmentScope: "dev" },
+        ],
+      }),
+    );
+    expect(config.ciVariables.map((v) => v.environmentScope)).toEqual(["review/*", "dev"]);
+  });
+});
+
+describe("per-environment defaults", () => {
+  const base = { apps: [app()], ciVariables: [{ key: "API_TOKEN", value: "abcdefgh12345678" }] };
+
+  test("dev: one replica, no PodDisruptionBudget, credentials masked but not protected", () => {
+    const config = parseEnvironmentConfig(source(base));
+    expect(config.apps[0]?.replicas).toBe(1);
+    expect(config.apps[0]?.podDisruptionBudget).toBe(false);
+    expect(config.ciVariables[0]).toMatchObject({
+      masked: true,
+      protected: false,
+      credential: true,
+    });
+    expect(config.runner.accessLevel).toBe("not_protected");
+    expect(config.namespace.quota).toEqual({
+      requestsCpu: "4",
+      requestsMemory: "8Gi",
+      limitsCpu: "8",
+      limitsMemory: "16Gi",
+      pods: 20,
+    });
+  });
+
+  test("production: two replicas, PodDisruptionBudgets, protected runner, credentials masked and protected", () => {
+    const config = parseEnvironmentConfig(
+      source({ ...base, environment: "production" }, { stack: "production" }),
+    );
+    expect(config.apps[0]?.replicas).toBe(2);
+    expect(config.apps[0]?.podDisruptionBudget).toBe(true);
+    expect(config.ciVariables[0]).toMatchObject({ masked: true, protected: true });
+    expect(config.runner.accessLevel).toBe("ref_protected");
+    expect(config.runner.privileged).toBe(false);
+    expect(config.agent.accessAs).toBe("impersonate");
+  });
+
+  test("review: no runner, agent or Flux of its own", () => {
+    const config = parseEnvironmentConfig(
+      source({ environment: "review" }, { stack: "review-42" }),
+    );
+    expect(config.features).toEqual({
+      runner: false,
+      registryAuth: true,
+      ciVariables: true,
+      agent: false,
+      flux: false,
+      apps: true,
+    });
+  });
+
+  test("derived values: registry host, KAS address, image repository, agent projects", () => {
+    const selfManaged = parseEnvironmentConfig(source({ apps: [app({ project: "Acme/Web" })] }));
+    expect(selfManaged.gitlab).toEqual({
+      url: "https://gitlab.example.com",
+      host: "gitlab.example.com",
+      projectPath: "acme/platform",
+      groupPath: undefined,
+      registryHost: "registry.gitlab.example.com",
+    });
+    expect(selfManaged.agent.kasAddress).toBe("wss://gitlab.example.com/-/kubernetes-agent/");
+    expect(selfManaged.apps[0]?.image.repository).toBe("registry.gitlab.example.com/acme/web");
+    expect(selfManaged.agent.projects).toEqual(["Acme/Web"]);
+
+    const saas = parseEnvironmentConfig(source({}, { gitlabBaseUrl: "https://gitlab.com/api/v4" }));
+    expect(saas.gitlab.url).toBe("https://gitlab.com");
+    expect(saas.gitlab.registryHost).toBe("registry.gitlab.com");
+    expect(saas.agent.kasAddress).toBe("wss://kas.gitlab.com");
+  });
+
+  test("explicit values win over environment defaults", () => {
+    const config = parseEnvironmentConfig(
+      source({
+        apps: [app({ replicas: 4, podDisruptionBudget: true })],
+        runner: { concurrent: 2, accessLevel: "ref_protected" },
+      }),
+    );
+    expect(config.apps[0]?.replicas).toBe(4);
+    expect(config.apps[0]?.podDisruptionBudget).toBe(true);
+    expect(config.runner.concurrent).toBe(2);
+    expect(config.runner.accessLevel).toBe("ref_protected");
+  });
+});
+
+describe("the result", () => {
+  test("is deeply frozen", () => {
+    const config = parseEnvironmentConfig(source({ apps: [app()] }));
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.apps[0])).toBe(true);
+    expect(Object.isFrozen(config.runner.resources.build)).toBe(true);
+  });
+
+  test("carries credentials as secret Outputs", async () => {
+    const config = parseEnvironmentConfig(
+      source({
+        ciVariables: [{ key: "API_TOKEN", value: "abcdefgh12345678" }],
+        runner: {
+          cache: {
+            type: "s3",
+            serverAddress: "s3.example.com",
+            bucketName: "cache",
+            accessKey: "AKIA123",
+            secretKey: "s3cr3t",
+          },
+        },
+      }),
+    );
+    const variable = config.ciVariables[0];
+    expect(pulumi.Output.isInstance(variable?.value)).toBe(true);
+    expect(await isSecret(variable?.value ?? "")).toBe(true);
+    expect(await unwrap(variable?.value ?? "")).toBe("abcdefgh12345678");
+    expect(await isSecret(config.runner.cache?.accessKey ?? "")).toBe(true);
+    expect(await isSecret(config.runner.cache?.secretKey ?? "")).toBe(true);
+  });
+});
