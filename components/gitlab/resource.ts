@@ -259,7 +259,10 @@ export function assertValidArgs(
   args: object,
   validate: (inputs: Record<string, unknown>) => Failure[],
 ): void {
-  const plain = Object.fromEntries(Object.entries(args).filter(([, v]) => isPlain(v)));
+  // Outputs count as present but not yet known, exactly as `check` sees them during preview.
+  const plain = Object.fromEntries(
+    Object.entries(args).map(([k, v]) => [k, isPlain(v) ? v : UNKNOWN]),
+  );
   const problems = validate(plain);
   if (problems.length > 0) {
     throw new Error(formatFailures(labelOf(type, name), problems));
@@ -282,5 +285,42 @@ export function markSecret(resource: object, keys: readonly string[]): void {
   const fields = resource as Record<string, unknown>;
   for (const key of keys) {
     fields[key] = pulumi.secret(fields[key] as pulumi.Output<unknown>);
+  }
+}
+
+/** What a resource class declares about itself for {@link GitLabResource}. */
+export interface ResourceDefinition {
+  /** The class name; the type token is `pulumi-nodejs:dynamic/gitlab:<type>`. */
+  readonly type: string;
+  readonly provider: pulumi.dynamic.ResourceProvider;
+  readonly validate: (inputs: Record<string, unknown>) => Failure[];
+  /** Outputs registered as secrets (`additionalSecretOutputs`) and wrapped in `pulumi.secret`. */
+  readonly secretOutputs?: readonly string[];
+}
+
+/**
+ * Base of the resource classes: validates plain arguments before registering, registers under
+ * `pulumi-nodejs:dynamic/gitlab:<type>` with the resource name as the `resourceName` input (for
+ * provider errors), and makes the secret outputs secret.
+ */
+export abstract class GitLabResource extends pulumi.dynamic.Resource {
+  protected constructor(
+    definition: ResourceDefinition,
+    name: string,
+    args: object,
+    props: Record<string, unknown>,
+    opts: pulumi.CustomResourceOptions | undefined,
+  ) {
+    assertValidArgs(definition.type, name, args, definition.validate);
+    const secrets = definition.secretOutputs ?? [];
+    super(
+      definition.provider,
+      name,
+      { resourceName: name, ...props },
+      secrets.length > 0 ? withSecretOutputs(opts, secrets) : opts,
+      MODULE,
+      definition.type,
+    );
+    markSecret(this, secrets);
   }
 }

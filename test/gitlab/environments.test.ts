@@ -1,0 +1,306 @@
+import { createProjectEnvironmentProvider } from "../../components/gitlab/project-environment";
+import { createProjectProtectedEnvironmentProvider } from "../../components/gitlab/project-protected-environment";
+import { FakeGitLab, startFakeGitLab } from "./fake-gitlab";
+import { FAST, checked, configured, createChecked, rejection } from "./harness";
+
+let fake: FakeGitLab;
+beforeEach(async () => {
+  fake = await startFakeGitLab();
+});
+afterEach(async () => {
+  await fake.close();
+});
+
+describe("ProjectEnvironment", () => {
+  const provider = () => configured(createProjectEnvironmentProvider(FAST), fake);
+  const args = (extra: Record<string, unknown> = {}) => ({
+    resourceName: "production",
+    project: "42",
+    name: "production",
+    externalUrl: "https://app.example.com",
+    tier: "production",
+    clusterAgentId: 5,
+    kubernetesNamespace: "app",
+    fluxResourcePath: "kustomize.toolkit.fluxcd.io/v1/namespaces/flux-system/kustomizations/app",
+    ...extra,
+  });
+
+  test("creates, reads, updates (clearing removed settings) and deletes after stopping", async () => {
+    const p = await provider();
+    const created = await createChecked(p, args({ stopBeforeDestroy: true }));
+    const environmentId = created.outs.environmentId as number;
+    expect(created.id).toBe(`42:${environmentId}`);
+    expect(fake.requests("POST", /environments$/)[0]?.body).toEqual({
+      name: "production",
+      external_url: "https://app.example.com",
+      tier: "production",
+      cluster_agent_id: 5,
+      kubernetes_namespace: "app",
+      flux_resource_path:
+        "kustomize.toolkit.fluxcd.io/v1/namespaces/flux-system/kustomizations/app",
+    });
+    const live = {
+      resourceName: "production",
+      project: "42",
+      name: "production",
+      externalUrl: "https://app.example.com",
+      tier: "production",
+      clusterAgentId: 5,
+      kubernetesNamespace: "app",
+      fluxResourcePath: "kustomize.toolkit.fluxcd.io/v1/namespaces/flux-system/kustomizations/app",
+      description: undefined,
+      stopBeforeDestroy: true,
+      environmentId,
+      slug: "production",
+      state: "available",
+    };
+    expect(await p.read?.(created.id, created.outs)).toEqual({ id: created.id, props: live });
+
+    const news = await checked(p, args({ clusterAgentId: undefined, stopBeforeDestroy: true }));
+    expect(await p.diff?.(created.id, live, news)).toEqual({
+      changes: true,
+      replaces: [],
+      deleteBeforeReplace: false,
+    });
+    const updated = await p.update?.(created.id, live, news);
+    expect(updated?.outs.clusterAgentId).toBeUndefined();
+    expect(fake.requests("PUT", /environments\/\d+$/)[0]?.body).toMatchObject({
+      cluster_agent_id: null,
+    });
+
+    await p.delete?.(created.id, updated?.outs);
+    expect(fake.requests("POST", /environments\/\d+\/stop$/)).toHaveLength(1);
+    expect(fake.state.environments.size).toBe(0);
+    await expect(p.delete?.(created.id, updated?.outs)).resolves.toBeUndefined();
+  });
+
+  test("without stopBeforeDestroy GitLab's refusal to delete a running environment surfaces", async () => {
+    const p = await provider();
+    const created = await createChecked(p, args());
+    expect(await rejection(Promise.resolve(p.delete?.(created.id, created.outs)))).toBe(
+      `ProjectEnvironment "production": DELETE /projects/42/environments/${created.outs.environmentId} ` +
+        "failed with HTTP 403: 403 Forbidden (the token needs the api scope and a role that allows this; " +
+        "see components/gitlab/README.md)",
+    );
+  });
+
+  test("a tier GitLab chose is not drift; a new name replaces, deleting first only if the name stays", async () => {
+    const p = await provider();
+    const created = await createChecked(p, args({ tier: undefined }));
+    const live = (await p.read?.(created.id, created.outs))?.props;
+    expect(live?.tier).toBe("other");
+    expect(await p.diff?.(created.id, live, await checked(p, args({ tier: undefined })))).toEqual({
+      changes: false,
+      replaces: [],
+      deleteBeforeReplace: false,
+    });
+    expect(
+      await p.diff?.(created.id, live, await checked(p, args({ tier: undefined, name: "prod" }))),
+    ).toEqual({
+      changes: true,
+      replaces: ["name"],
+      deleteBeforeReplace: false,
+    });
+    expect(
+      await p.diff?.(
+        created.id,
+        live,
+        await checked(p, args({ tier: undefined, project: "platform/app" })),
+      ),
+    ).toEqual({ changes: true, replaces: ["project"], deleteBeforeReplace: true });
+  });
+
+  test("imports by <project>:<environment_id>", async () => {
+    const p = await provider();
+    const created = await createChecked(p, args());
+    const imported = await p.read?.(created.id, {});
+    expect(imported?.props).toMatchObject({
+      name: "production",
+      clusterAgentId: 5,
+      resourceName: undefined,
+    });
+  });
+
+  test("retries a 503 on update", async () => {
+    const p = await provider();
+    const created = await createChecked(p, args());
+    fake.faults.push({ method: "PUT", status: 503 });
+    const updated = await p.update?.(
+      created.id,
+      created.outs,
+      await checked(p, args({ externalUrl: "https://b.example.com" })),
+    );
+    expect(updated?.outs.externalUrl).toBe("https://b.example.com");
+    expect(fake.requests("PUT", /environments/)).toHaveLength(2);
+  });
+
+  test.each([
+    {
+      extra: { name: "/prod" },
+      property: "name",
+      problem:
+        "expected letters, digits, spaces and '-', '_', '/', '$', '{', '}', '.', not starting or ending with '/', at most 255 characters, got \"/prod\"",
+    },
+    {
+      extra: { tier: "prod" },
+      property: "tier",
+      problem: 'expected one of production, staging, testing, development, other, got "prod"',
+    },
+    {
+      extra: { externalUrl: "app.example.com" },
+      property: "externalUrl",
+      problem: 'expected an http(s) URL, got "app.example.com"',
+    },
+    {
+      extra: { kubernetesNamespace: "App" },
+      property: "kubernetesNamespace",
+      problem:
+        "expected a DNS-1123 label (lowercase letters, digits, '-', at most 63), got \"App\"",
+    },
+    {
+      extra: { clusterAgentId: 0 },
+      property: "clusterAgentId",
+      problem: "expected a positive agent id, got 0",
+    },
+  ])("check rejects a bad $property without a request", async ({ extra, property, problem }) => {
+    const p = await provider();
+    const result = await p.check?.({}, args(extra));
+    expect(result?.failures).toEqual([
+      { property, reason: `ProjectEnvironment "production": ${property}: ${problem}` },
+    ]);
+    expect(fake.log).toEqual([]);
+  });
+});
+
+describe("ProjectProtectedEnvironment", () => {
+  const provider = () => configured(createProjectProtectedEnvironmentProvider(FAST), fake);
+  const args = (extra: Record<string, unknown> = {}) => ({
+    resourceName: "production-protection",
+    project: "platform/app",
+    environment: "production",
+    deployAccessLevels: [{ accessLevel: "maintainer" }, { groupId: 7, groupInheritanceType: 1 }],
+    ...extra,
+  });
+
+  test("protects an environment, reads it back and unprotects it", async () => {
+    const p = await provider();
+    const created = await createChecked(p, args({ requiredApprovalCount: 1 }));
+    expect(created.id).toBe("platform/app:production");
+    const posted = fake.requests("POST", /protected_environments$/)[0];
+    expect(posted?.path).toBe("/projects/platform%2Fapp/protected_environments");
+    expect(posted?.body).toEqual({
+      name: "production",
+      deploy_access_levels: [{ access_level: 40 }, { group_id: 7, group_inheritance_type: 1 }],
+      required_approval_count: 1,
+    });
+    const live = {
+      project: "platform/app",
+      environment: "production",
+      deployAccessLevels: [{ accessLevel: "maintainer" }, { groupId: 7, groupInheritanceType: 1 }],
+      requiredApprovalCount: 1,
+      approvalRules: [],
+      resourceName: "production-protection",
+    };
+    expect(await p.read?.(created.id, created.outs)).toEqual({ id: created.id, props: live });
+    expect(
+      await p.diff?.(created.id, live, await checked(p, args({ requiredApprovalCount: 1 }))),
+    ).toEqual({
+      changes: false,
+      replaces: [],
+      deleteBeforeReplace: false,
+    });
+
+    await p.delete?.(created.id, created.outs);
+    expect(fake.state.protectedEnvironments.size).toBe(0);
+    await expect(p.delete?.(created.id, created.outs)).resolves.toBeUndefined();
+  });
+
+  test("changes who may deploy in place: drops removed entries by id and adds new ones", async () => {
+    const p = await provider();
+    const created = await createChecked(p, args());
+    const news = await checked(
+      p,
+      args({ deployAccessLevels: [{ accessLevel: "maintainer" }, { userId: 9 }] }),
+    );
+    expect((await p.diff?.(created.id, created.outs, news))?.replaces).toEqual([]);
+    const groupEntry = (
+      fake.state.protectedEnvironments.get("42:production")?.deploy_access_levels as {
+        id: number;
+        group_id: number | null;
+      }[]
+    ).find((r) => r.group_id === 7);
+    const updated = await p.update?.(created.id, created.outs, news);
+    expect(fake.requests("PUT", /protected_environments\/production$/)[0]?.body).toEqual({
+      deploy_access_levels: [{ id: groupEntry?.id, _destroy: true }, { user_id: 9 }],
+    });
+    expect(updated?.outs.deployAccessLevels).toEqual([
+      { accessLevel: "maintainer" },
+      { userId: 9 },
+    ]);
+    expect(fake.requests("DELETE", /protected_environments/)).toEqual([]);
+  });
+
+  test("approval rules are created and read back", async () => {
+    const p = await provider();
+    const created = await createChecked(
+      p,
+      args({ approvalRules: [{ accessLevel: "developer", requiredApprovals: 2 }] }),
+    );
+    expect(created.outs.approvalRules).toEqual([
+      { accessLevel: "developer", requiredApprovals: 2 },
+    ]);
+  });
+
+  test("imports by <project>:<environment>, also for names with a slash", async () => {
+    const p = await provider();
+    await createChecked(p, args({ environment: "review/main" }));
+    const imported = await p.read?.("platform/app:review/main", {});
+    expect(imported?.props).toMatchObject({ environment: "review/main" });
+    expect(fake.log.at(-1)?.path).toBe(
+      "/projects/platform%2Fapp/protected_environments/review%2Fmain",
+    );
+  });
+
+  test.each([
+    {
+      extra: { deployAccessLevels: [] },
+      property: "deployAccessLevels",
+      problem: "expected at least one entry",
+    },
+    {
+      extra: { deployAccessLevels: [{ accessLevel: "owner" }] },
+      property: "deployAccessLevels",
+      problem: '[0]: accessLevel: expected "developer" or "maintainer", got "owner"',
+    },
+    {
+      extra: { deployAccessLevels: [{ userId: 1, groupId: 2 }] },
+      property: "deployAccessLevels",
+      problem: "[0]: expected exactly one of accessLevel, userId, groupId, got userId, groupId",
+    },
+    {
+      extra: { deployAccessLevels: [{ userId: 1, groupInheritanceType: 1 }] },
+      property: "deployAccessLevels",
+      problem: "[0]: groupInheritanceType: expected 0 or 1, and only with groupId",
+    },
+    {
+      extra: { approvalRules: [{}] },
+      property: "approvalRules",
+      problem: "[0]: expected exactly one of accessLevel, userId, groupId, got none",
+    },
+    {
+      extra: { requiredApprovalCount: -1 },
+      property: "requiredApprovalCount",
+      problem: "expected a whole number >= 0, got -1",
+    },
+  ])("check rejects a bad $property without a request", async ({ extra, property, problem }) => {
+    const p = await provider();
+    const result = await p.check?.({}, args(extra));
+    expect(result?.failures).toEqual([
+      {
+        property,
+        reason: `ProjectProtectedEnvironment "production-protection": ${property}: ${problem}`,
+      },
+    ]);
+    expect(fake.log).toEqual([]);
+  });
+});
