@@ -50,6 +50,31 @@ export const DEFAULT_OUTPUTS: Readonly<Record<string, OutputsFor>> = {
           },
         }
       : {},
+  // What GitLab returns on create for the dynamic GitLab resources (components/gitlab).
+  "pulumi-nodejs:dynamic/gitlab:UserRunner": (args) => ({
+    token: `glrt-mock-${args.name}`,
+    runnerId: 101,
+    tokenExpiresAt: undefined,
+  }),
+  "pulumi-nodejs:dynamic/gitlab:ClusterAgent": () => ({ agentId: 7 }),
+  "pulumi-nodejs:dynamic/gitlab:ClusterAgentToken": (args) => ({
+    token: `glagent-mock-${args.name}`,
+    tokenId: 9,
+  }),
+  "pulumi-nodejs:dynamic/gitlab:ProjectDeployToken": (args) => ({
+    token: `gldt-mock-${args.name}`,
+    deployTokenId: 5,
+    username: args.inputs.username ?? "gitlab+deploy-token-5",
+  }),
+  "pulumi-nodejs:dynamic/gitlab:GroupDeployToken": (args) => ({
+    token: `gldt-mock-${args.name}`,
+    deployTokenId: 6,
+    username: args.inputs.username ?? "gitlab+deploy-token-6",
+  }),
+  "pulumi-nodejs:dynamic/gitlab:ProjectEnvironment": (args) => ({
+    environmentId: 11,
+    slug: String(args.inputs.name ?? "").replace(/[^a-z0-9]+/g, "-"),
+  }),
 };
 
 /** The options of a mocks run. */
