@@ -32,6 +32,10 @@ export interface EnvironmentDefaults {
     readonly service: ContainerResources;
   };
   readonly agentAccessAs: "impersonate" | "ci_job" | "agent";
+  /** GitLab environment scope of the variables published to app projects. */
+  readonly environmentScope: string;
+  /** How apps deploy when `apps[].method` is unset. */
+  readonly appMethod: "flux" | "agent" | "direct";
   readonly agentReplicas: number;
   readonly appReplicas: number;
   readonly appResources: ContainerResources;
@@ -92,6 +96,8 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, EnvironmentDefau
     runnerAccessLevel: "not_protected",
     runnerResources,
     agentAccessAs: "ci_job",
+    environmentScope: "dev",
+    appMethod: "agent",
     agentReplicas: 1,
     appReplicas: 1,
     appResources: small(["50m", "250m"], ["64Mi", "256Mi"]),
@@ -122,6 +128,8 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, EnvironmentDefau
     runnerAccessLevel: "not_protected",
     runnerResources,
     agentAccessAs: "impersonate",
+    environmentScope: "staging",
+    appMethod: "agent",
     agentReplicas: 2,
     appReplicas: 2,
     appResources: small(["100m", "500m"], ["128Mi", "512Mi"]),
@@ -152,6 +160,8 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, EnvironmentDefau
     runnerAccessLevel: "ref_protected",
     runnerResources,
     agentAccessAs: "impersonate",
+    environmentScope: "production",
+    appMethod: "agent",
     agentReplicas: 2,
     appReplicas: 2,
     appResources: small(["250m", "1"], ["256Mi", "1Gi"]),
@@ -178,6 +188,8 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, EnvironmentDefau
     runnerAccessLevel: "not_protected",
     runnerResources,
     agentAccessAs: "ci_job",
+    environmentScope: "review/*",
+    appMethod: "direct",
     agentReplicas: 1,
     appReplicas: 1,
     appResources: small(["50m", "250m"], ["64Mi", "256Mi"]),

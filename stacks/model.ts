@@ -52,8 +52,16 @@ export interface GitLabSettings {
   readonly host: string;
   /** Full path of the platform project (holds the agent config, project runner and variables). */
   readonly projectPath: string;
+  /** Numeric id of the platform project (the runner API needs ids, not paths). */
+  readonly projectId: number | undefined;
   /** Full path of the group the platform serves, when group-scoped objects are used. */
   readonly groupPath: string | undefined;
+  /** Numeric id of the group. */
+  readonly groupId: number | undefined;
+  /** Branch of the platform project the agent's config file is committed to. */
+  readonly defaultBranch: string;
+  /** GitLab environment scope of the variables the platform publishes to app projects. */
+  readonly environmentScope: string;
   /** Container registry host. */
   readonly registryHost: string;
 }
@@ -202,6 +210,8 @@ export interface EnvironmentConfig {
   readonly stack: string;
   readonly environment: Environment;
   readonly kubeContext: string;
+  /** API server URL written into the KUBECONFIG of `direct` apps; required when an app uses `direct`. */
+  readonly kubeApiServer: string | undefined;
   readonly gitlab: GitLabSettings;
   readonly features: Features;
   readonly namespace: NamespaceSettings;

@@ -11,6 +11,7 @@ import {
   RunnerSettings,
 } from "./model";
 import { RawConfig, rawConfigSchema } from "./schema";
+import { validateEnvironmentScope, validateMaskedValue } from "../components/gitlab/variables";
 
 /** Everything the config model is computed from: the stack's config, already read. */
 export interface ConfigSource {
@@ -211,7 +212,7 @@ function resolve(source: ConfigSource, raw: RawConfig, url: URL | undefined): En
     port: a.port ?? 8080,
     replicas: a.replicas ?? d.appReplicas,
     resources: resolveResources(a.resources, d.appResources),
-    method: a.method ?? "agent",
+    method: a.method ?? d.appMethod,
     ingress:
       a.ingress === undefined
         ? undefined
@@ -225,12 +226,17 @@ function resolve(source: ConfigSource, raw: RawConfig, url: URL | undefined): En
     stack: source.stack,
     environment: env,
     kubeContext: raw.kubeContext,
+    kubeApiServer: raw.kubeApiServer,
     gitlab: {
       url: url === undefined ? "" : url.href.replace(/\/+$/, ""),
       host,
       projectPath: raw.gitlab.projectPath,
+      projectId: raw.gitlab.projectId,
       groupPath: raw.gitlab.groupPath,
+      groupId: raw.gitlab.groupId,
       registryHost,
+      defaultBranch: raw.gitlab.defaultBranch ?? "main",
+      environmentScope: raw.gitlab.environmentScope ?? d.environmentScope,
     },
     features: { ...d.features, ...stripUndefined(raw.features ?? {}) },
     namespace: {
@@ -286,6 +292,27 @@ function semanticProblems(config: EnvironmentConfig, raw: RawConfig): string[] {
         needsGroup("gitlab.groupPath", `ciVariables[${i}].target is "group"`);
       }
     });
+  }
+
+  // Runner: GitLab's runner API takes numeric ids, not paths.
+  if (config.features.runner) {
+    if (config.runner.scope === "project" && config.gitlab.projectId === undefined) {
+      problems.push(
+        'gitlab.projectId: expected the numeric id of gitlab.projectPath when runner.scope is "project" (Settings > General in GitLab), got nothing',
+      );
+    }
+    if (config.runner.scope === "group" && config.gitlab.groupId === undefined) {
+      problems.push(
+        'gitlab.groupId: expected the numeric id of gitlab.groupPath when runner.scope is "group" (the group overview page in GitLab), got nothing',
+      );
+    }
+  }
+  if (config.gitlab.groupId !== undefined && config.gitlab.groupPath === undefined) {
+    needsGroup("gitlab.groupPath", "gitlab.groupId is set");
+  }
+  const scopeProblem = validateEnvironmentScope(config.gitlab.environmentScope);
+  if (scopeProblem !== undefined) {
+    problems.push(`gitlab.environmentScope: ${scopeProblem}`);
   }
 
   // Runner.
@@ -357,6 +384,19 @@ function semanticProblems(config: EnvironmentConfig, raw: RawConfig): string[] {
     } else {
       seenVariables.set(id, i);
     }
+    const scope = validateEnvironmentScope(v.environmentScope);
+    if (scope !== undefined) {
+      problems.push(`ciVariables[${i}].environmentScope: ${scope}`);
+    }
+    const rawValue = raw.ciVariables?.[i]?.value;
+    const unmaskable =
+      v.masked && rawValue !== undefined ? validateMaskedValue(rawValue, v.raw) : undefined;
+    if (unmaskable !== undefined) {
+      // The value is a secret: say why GitLab would refuse it, never what it is.
+      problems.push(
+        `ciVariables[${i}].value: expected a value GitLab can mask (${unmaskable}), got a secret value that cannot be masked`,
+      );
+    }
     if (rules.credentialsMaskedAndProtected && v.credential) {
       if (!v.masked) {
         problems.push(
@@ -372,6 +412,51 @@ function semanticProblems(config: EnvironmentConfig, raw: RawConfig): string[] {
   });
 
   // Apps.
+  const seenProjects = new Map<string, number>();
+  const seenNamespaces = new Map<string, number>();
+  config.apps.forEach((a, i) => {
+    // The platform publishes one KUBE_NAMESPACE/KUBE_CONTEXT per project and environment scope.
+    const project = a.project.toLowerCase();
+    const otherProject = seenProjects.get(project);
+    if (otherProject !== undefined) {
+      problems.push(
+        problem(
+          ["apps", i, "project"],
+          `expected a project no other app uses (apps[${otherProject}] has it too)`,
+          raw,
+        ),
+      );
+    } else {
+      seenProjects.set(project, i);
+    }
+    const otherNamespace = seenNamespaces.get(a.namespace);
+    if (otherNamespace !== undefined) {
+      problems.push(
+        `apps[${i}].namespace: expected a namespace no other app uses (apps[${otherNamespace}] has it too), got "${a.namespace}"`,
+      );
+    } else {
+      seenNamespaces.set(a.namespace, i);
+    }
+    if (a.method === "agent" && !config.features.agent) {
+      problems.push(
+        problem(["apps", i, "method"], 'expected "direct" or "flux" when features.agent is false', {
+          apps: config.apps,
+        }),
+      );
+    }
+    if (a.method === "flux" && !config.features.flux) {
+      problems.push(
+        problem(["apps", i, "method"], 'expected "agent" or "direct" when features.flux is false', {
+          apps: config.apps,
+        }),
+      );
+    }
+    if (a.method === "direct" && config.kubeApiServer === undefined) {
+      problems.push(
+        `kubeApiServer: expected the API server URL CI jobs reach when apps[${i}].method is "direct", got nothing`,
+      );
+    }
+  });
   const seenApps = new Map<string, number>();
   const seenHosts = new Map<string, number>();
   config.apps.forEach((a, i) => {

@@ -62,10 +62,16 @@ const features = z.strictObject({
   apps: z.boolean().optional(),
 });
 
+const gitlabId = z.int("expected an integer").min(1, "expected a numeric GitLab id >= 1");
+
 const gitlab = z.strictObject({
   projectPath: gitlabPath,
+  projectId: gitlabId.optional(),
   groupPath: gitlabPath.optional(),
+  groupId: gitlabId.optional(),
   registryHost: hostname.optional(),
+  defaultBranch: nonEmpty.optional(),
+  environmentScope: nonEmpty.optional(),
 });
 
 const namespace = z.strictObject({
@@ -217,6 +223,10 @@ const app = z.strictObject({
 export const rawConfigSchema = z.strictObject({
   environment: z.enum(ENVIRONMENTS),
   kubeContext: nonEmpty,
+  kubeApiServer: z
+    .url('expected the API server URL CI jobs reach, such as "https://k8s.example.com:6443"')
+    .regex(/^https:\/\//, 'expected an https:// URL such as "https://k8s.example.com:6443"')
+    .optional(),
   gitlab,
   features: features.optional(),
   namespace: namespace.optional(),
@@ -232,7 +242,11 @@ export const rawConfigSchema = z.strictObject({
 export const PROJECT_KEYS = Object.keys(rawConfigSchema.shape) as readonly (keyof RawConfig)[];
 
 /** Keys whose value is a plain string in the stack file (everything else is YAML/JSON structure). */
-export const STRING_KEYS: ReadonlySet<string> = new Set(["environment", "kubeContext"]);
+export const STRING_KEYS: ReadonlySet<string> = new Set([
+  "environment",
+  "kubeContext",
+  "kubeApiServer",
+]);
 
 /** What a user wrote, shape-checked but not yet defaulted. */
 export type RawConfig = z.infer<typeof rawConfigSchema>;

@@ -16,7 +16,7 @@ function source(
     values: {
       environment: "dev",
       kubeContext: "kind-dev",
-      gitlab: { projectPath: "acme/platform" },
+      gitlab: { projectPath: "acme/platform", projectId: 42 },
       ...values,
     },
     ...overrides,
@@ -55,7 +55,7 @@ describe("invalid config is rejected by the program before any resource is regis
         'Invalid configuration for stack "dev" (3 problems):',
         '  - gitlab:baseUrl: expected the GitLab URL such as "https://gitlab.example.com" (pulumi config set gitlab:baseUrl …, or GITLAB_BASE_URL), got "gitlab.example.com"',
         "  - apps[1].name: expected a DNS-1123 label (lowercase letters, digits and '-', at most 63), got \"Web_App\"",
-        "  - replicas: expected one of the known keys (environment, kubeContext, gitlab, features, namespace, runner, registryAuth, ciVariables, agent, flux, apps), got an unknown key",
+        "  - replicas: expected one of the known keys (environment, kubeContext, kubeApiServer, gitlab, features, namespace, runner, registryAuth, ciVariables, agent, flux, apps), got an unknown key",
       ].join("\n"),
     );
     expect(run.resources.all).toHaveLength(0);
@@ -72,6 +72,8 @@ describe("invalid config is rejected by the program before any resource is regis
     });
     expect(run.error).toBeInstanceOf(Error);
     expect((run.error as ConfigError).problems).toEqual([
+      'apps[1].project: expected a project no other app uses (apps[0] has it too), got "acme/web"',
+      'apps[1].namespace: expected a namespace no other app uses (apps[0] has it too), got "web"',
       'apps[1].name: expected a unique app name (apps[0] has it too), got "web"',
       "apps[1].replicas: expected at least 2 in production, got 1",
     ]);
@@ -215,7 +217,7 @@ describe("semantic checks", () => {
     [
       "duplicate app names",
       {},
-      { apps: [app(), app({ namespace: "other" })] },
+      { apps: [app(), app({ namespace: "other", project: "acme/web2" })] },
       ['apps[1].name: expected a unique app name (apps[0] has it too), got "web"'],
     ],
     [
@@ -224,7 +226,7 @@ describe("semantic checks", () => {
       {
         apps: [
           app({ image: { tag: "1", digest: `sha256:${"b".repeat(64)}` } }),
-          app({ name: "api", image: {} }),
+          app({ name: "api", project: "acme/api", image: {} }),
         ],
       },
       [
@@ -262,6 +264,7 @@ describe("semantic checks", () => {
       [
         'gitlab.groupPath: expected gitlab.groupPath to be set when runner.scope is "group", got nothing',
         'gitlab.groupPath: expected gitlab.groupPath to be set when ciVariables[0].target is "group", got nothing',
+        'gitlab.groupId: expected the numeric id of gitlab.groupPath when runner.scope is "group" (the group overview page in GitLab), got nothing',
       ],
     ],
     [
@@ -310,6 +313,93 @@ describe("semantic checks", () => {
       {},
       { runner: { tolerations: [{ key: "ci", operator: "Exists", value: "true" }] } },
       ['runner.tolerations[0].value: expected no value with operator "Exists", got "true"'],
+    ],
+    [
+      "the runner API needs the numeric project id",
+      {},
+      { gitlab: { projectPath: "acme/platform" } },
+      [
+        'gitlab.projectId: expected the numeric id of gitlab.projectPath when runner.scope is "project" (Settings > General in GitLab), got nothing',
+      ],
+    ],
+    [
+      "a group id without a group path",
+      {},
+      { gitlab: { projectPath: "acme/platform", projectId: 42, groupId: 7 } },
+      [
+        "gitlab.groupPath: expected gitlab.groupPath to be set when gitlab.groupId is set, got nothing",
+      ],
+    ],
+    [
+      "an environment scope GitLab refuses",
+      {},
+      {
+        gitlab: { projectPath: "acme/platform", projectId: 42, environmentScope: "dev|prod" },
+        ciVariables: [{ key: "A", value: "x", credential: false, environmentScope: "a,b" }],
+      },
+      [
+        "gitlab.environmentScope: expected 1 to 255 letters, digits, '-', '_', '/', '$', '{', '}', '.', '*' or spaces, got \"dev|prod\"",
+        "ciVariables[0].environmentScope: expected 1 to 255 letters, digits, '-', '_', '/', '$', '{', '}', '.', '*' or spaces, got \"a,b\"",
+      ],
+    ],
+    [
+      "masked values GitLab would refuse, described but never echoed",
+      {},
+      {
+        ciVariables: [
+          { key: "SHORT", value: "s3cr3t" },
+          { key: "SPACED", value: "has white space" },
+          { key: "ODD", value: "p@ss#word!!" },
+          { key: "RAW_ODD", value: "p@ss#word!!", raw: true },
+          { key: "PLAIN", value: "x", masked: false },
+        ],
+      },
+      [
+        "ciVariables[0].value: expected a value GitLab can mask (a masked value needs at least 8 characters), got a secret value that cannot be masked",
+        "ciVariables[1].value: expected a value GitLab can mask (a masked value cannot contain whitespace), got a secret value that cannot be masked",
+        "ciVariables[2].value: expected a value GitLab can mask (a masked value that is not raw may only contain A-Z a-z 0-9 + / = - _ @ : . ~ (set raw: true to allow other characters)), got a secret value that cannot be masked",
+      ],
+    ],
+    [
+      "two apps from one project, or in one namespace",
+      {},
+      {
+        apps: [
+          app(),
+          app({ name: "web2", namespace: "web" }),
+          app({ name: "api", project: "ACME/Web", namespace: "api" }),
+        ],
+      },
+      [
+        'apps[1].project: expected a project no other app uses (apps[0] has it too), got "acme/web"',
+        'apps[1].namespace: expected a namespace no other app uses (apps[0] has it too), got "web"',
+        'apps[2].project: expected a project no other app uses (apps[0] has it too), got "ACME/Web"',
+      ],
+    ],
+    [
+      "a deploy method whose capability is off, and direct without an API server",
+      {},
+      {
+        features: { agent: false },
+        apps: [
+          app(),
+          app({ name: "api", project: "acme/api", method: "flux" }),
+          app({ name: "jobs", project: "acme/jobs", method: "direct" }),
+        ],
+      },
+      [
+        'apps[0].method: expected "direct" or "flux" when features.agent is false, got "agent"',
+        'apps[1].method: expected "agent" or "direct" when features.flux is false, got "flux"',
+        'kubeApiServer: expected the API server URL CI jobs reach when apps[2].method is "direct", got nothing',
+      ],
+    ],
+    [
+      "an API server that is not https",
+      {},
+      { kubeApiServer: "http://k8s.example.com" },
+      [
+        'kubeApiServer: expected an https:// URL such as "https://k8s.example.com:6443", got "http://k8s.example.com"',
+      ],
     ],
   ])("%s", (_title, overrides, values, expected) => {
     expect(problemsOf(source(values, overrides))).toEqual(expected);
@@ -360,12 +450,19 @@ describe("per-environment defaults", () => {
     expect(config.runner.accessLevel).toBe("ref_protected");
     expect(config.runner.privileged).toBe(false);
     expect(config.agent.accessAs).toBe("impersonate");
+    expect(config.apps[0]?.method).toBe("agent");
+    expect(config.gitlab.environmentScope).toBe("production");
   });
 
-  test("review: no runner, agent or Flux of its own", () => {
+  test("review: no runner, agent or Flux of its own; apps deploy direct into review/* scopes", () => {
     const config = parseEnvironmentConfig(
-      source({ environment: "review" }, { stack: "review-42" }),
+      source(
+        { environment: "review", kubeApiServer: "https://k8s.example.com", apps: [app()] },
+        { stack: "review-42" },
+      ),
     );
+    expect(config.apps[0]?.method).toBe("direct");
+    expect(config.gitlab.environmentScope).toBe("review/*");
     expect(config.features).toEqual({
       runner: false,
       registryAuth: true,
@@ -382,8 +479,12 @@ describe("per-environment defaults", () => {
       url: "https://gitlab.example.com",
       host: "gitlab.example.com",
       projectPath: "acme/platform",
+      projectId: 42,
       groupPath: undefined,
+      groupId: undefined,
       registryHost: "registry.gitlab.example.com",
+      defaultBranch: "main",
+      environmentScope: "dev",
     });
     expect(selfManaged.agent.kasAddress).toBe("wss://gitlab.example.com/-/kubernetes-agent/");
     expect(selfManaged.apps[0]?.image.repository).toBe("registry.gitlab.example.com/acme/web");
