@@ -1,0 +1,197 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import { standardLabels } from "./labels";
+import { PlatformNamespace } from "./platform-namespace";
+
+/** The flux2 chart's repository (fluxcd-community, the chart Flux's docs point to). */
+export const FLUX_CHART_REPO = "https://fluxcd-community.github.io/helm-charts";
+
+/** The identity kustomize-controller impersonates in an app namespace (multi-tenancy lockdown). */
+export const FLUX_APPLIER = "flux-applier";
+
+/** One app Flux deploys from an OCI artifact. */
+export interface FluxApp {
+  /** App name (DNS label): names the OCIRepository and Kustomization. */
+  readonly name: string;
+  /** The app's namespace (exists; an Output carries the dependency). */
+  readonly namespace: pulumi.Input<string>;
+  /** `oci://…` URL of the manifests artifact, e.g. `oci://registry.example.com/acme/web/manifests`. */
+  readonly artifactUrl: string;
+}
+
+/** Arguments of {@link FluxBootstrap}. */
+export interface FluxBootstrapArgs {
+  /** Namespace of the Flux controllers. Default `flux-system`. */
+  readonly namespace?: string;
+  /** Exact flux2 chart version. */
+  readonly chartVersion: string;
+  /** How often sources and Kustomizations reconcile, e.g. `1m`. */
+  readonly interval: string;
+  /**
+   * The artifact tag each app's OCIRepository follows: CI promotes a build to an environment by
+   * tagging its artifact with the environment's name (`flux tag artifact … --tag production`).
+   */
+  readonly environment: string;
+  /** Pull Secret (in each app namespace) for the registry; none when the artifacts are public. */
+  readonly registrySecretName?: string;
+  /** Apps deployed by Flux. */
+  readonly apps: readonly FluxApp[];
+}
+
+/**
+ * Flux installed with the flux2 Helm chart (source and kustomize controllers only) under
+ * multi-tenancy lockdown, and for every app an `OCIRepository` + pruning `Kustomization` in the
+ * app's own namespace, applied as a namespaced ServiceAccount that can manage only that
+ * namespace's workload objects.
+ */
+export class FluxBootstrap extends pulumi.ComponentResource {
+  /** Namespace of the controllers. */
+  public readonly namespace: pulumi.Output<string>;
+  /** The Helm release; Flux objects depend on it (their CRDs come with it). */
+  public readonly release: k8s.helm.v3.Release;
+
+  constructor(name: string, args: FluxBootstrapArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("platform:flux:FluxBootstrap", name, {}, opts);
+    const namespaceName = args.namespace ?? "flux-system";
+    const ns = new PlatformNamespace(
+      `${name}-namespace`,
+      { name: namespaceName, component: "flux" },
+      { parent: this },
+    );
+    this.namespace = ns.name;
+    this.release = new k8s.helm.v3.Release(
+      name,
+      {
+        name: "flux",
+        chart: "flux2",
+        version: args.chartVersion,
+        repositoryOpts: { repo: FLUX_CHART_REPO },
+        namespace: ns.name,
+        values: fluxValues(),
+        atomic: true,
+        cleanupOnFail: true,
+        timeout: 600,
+      },
+      { parent: this, dependsOn: [ns] },
+    );
+
+    for (const app of args.apps) {
+      createFluxApp(`${name}-${app.name}`, app, args, this.release, this);
+    }
+    this.registerOutputs({ namespace: this.namespace });
+  }
+}
+
+function createFluxApp(
+  name: string,
+  app: FluxApp,
+  args: FluxBootstrapArgs,
+  release: k8s.helm.v3.Release,
+  parent: pulumi.Resource,
+): void {
+  const labels = standardLabels("flux", app.name);
+  const meta = (objectName: string) => ({ name: objectName, namespace: app.namespace, labels });
+  const sa = new k8s.core.v1.ServiceAccount(
+    `${name}-applier`,
+    { metadata: meta(FLUX_APPLIER), automountServiceAccountToken: false },
+    { parent },
+  );
+  const role = new k8s.rbac.v1.Role(
+    `${name}-applier`,
+    { metadata: meta(FLUX_APPLIER), rules: fluxApplierRules() },
+    { parent },
+  );
+  const binding = new k8s.rbac.v1.RoleBinding(
+    `${name}-applier`,
+    {
+      metadata: meta(FLUX_APPLIER),
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: FLUX_APPLIER },
+      subjects: [{ kind: "ServiceAccount", name: FLUX_APPLIER, namespace: app.namespace }],
+    },
+    { parent, dependsOn: [sa, role] },
+  );
+  const source = new k8s.apiextensions.CustomResource(
+    `${name}-source`,
+    {
+      apiVersion: "source.toolkit.fluxcd.io/v1",
+      kind: "OCIRepository",
+      metadata: meta(app.name),
+      spec: ociRepositorySpec(app, args),
+    },
+    // CRDs come with the release (pulumi-kubernetes#1735: custom resources need their CRDs first).
+    { parent, dependsOn: [release] },
+  );
+  new k8s.apiextensions.CustomResource(
+    `${name}-kustomization`,
+    {
+      apiVersion: "kustomize.toolkit.fluxcd.io/v1",
+      kind: "Kustomization",
+      metadata: meta(app.name),
+      spec: kustomizationSpec(app, args),
+    },
+    { parent, dependsOn: [release, source, binding] },
+  );
+}
+
+/** The flux2 chart values: only what OCI-artifact GitOps needs, locked down for tenants. */
+export function fluxValues(): Record<string, unknown> {
+  const resources = {
+    requests: { cpu: "100m", memory: "64Mi" },
+    limits: { cpu: "1", memory: "1Gi" },
+  };
+  return {
+    installCRDs: true,
+    // Kustomizations without serviceAccountName apply as the tenant namespace's `default` account
+    // (which has no rights) and may not reference sources in other namespaces.
+    multitenancy: { enabled: true, defaultServiceAccount: "default", privileged: true },
+    sourceController: { create: true, resources },
+    kustomizeController: { create: true, resources },
+    helmController: { create: false },
+    notificationController: { create: false },
+    imageAutomationController: { create: false },
+    imageReflectionController: { create: false },
+    policies: { create: true },
+    watchAllNamespaces: true,
+  };
+}
+
+/** What an app's manifests may create in its namespace: workloads and their plumbing, no Secrets, no RBAC. */
+export function fluxApplierRules(): k8s.types.input.rbac.v1.PolicyRule[] {
+  const manage = ["get", "list", "watch", "create", "update", "patch", "delete"];
+  return [
+    { apiGroups: [""], resources: ["services", "configmaps", "serviceaccounts"], verbs: manage },
+    { apiGroups: ["apps"], resources: ["deployments", "statefulsets"], verbs: manage },
+    { apiGroups: ["policy"], resources: ["poddisruptionbudgets"], verbs: manage },
+    { apiGroups: ["networking.k8s.io"], resources: ["ingresses"], verbs: manage },
+    { apiGroups: ["autoscaling"], resources: ["horizontalpodautoscalers"], verbs: manage },
+    // Health checks (`wait: true`) read rollout progress.
+    { apiGroups: ["apps"], resources: ["replicasets"], verbs: ["get", "list", "watch"] },
+    { apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch"] },
+  ];
+}
+
+/** The OCIRepository spec of `app`: the artifact tagged with the environment's name. */
+export function ociRepositorySpec(app: FluxApp, args: FluxBootstrapArgs): Record<string, unknown> {
+  return {
+    interval: args.interval,
+    url: app.artifactUrl,
+    ref: { tag: args.environment },
+    ...(args.registrySecretName === undefined
+      ? {}
+      : { secretRef: { name: args.registrySecretName } }),
+  };
+}
+
+/** The Kustomization spec of `app`: prune what the artifact no longer contains, wait for health. */
+export function kustomizationSpec(app: FluxApp, args: FluxBootstrapArgs): Record<string, unknown> {
+  return {
+    interval: args.interval,
+    sourceRef: { kind: "OCIRepository", name: app.name },
+    path: "./",
+    prune: true,
+    wait: true,
+    timeout: "5m",
+    targetNamespace: app.namespace,
+    serviceAccountName: FLUX_APPLIER,
+  };
+}

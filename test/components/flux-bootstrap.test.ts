@@ -1,0 +1,161 @@
+import {
+  FLUX_CHART_REPO,
+  FluxBootstrap,
+  FluxBootstrapArgs,
+  fluxApplierRules,
+  fluxValues,
+} from "../../components/flux-bootstrap";
+import { record } from "../harness/component";
+
+const args: FluxBootstrapArgs = {
+  chartVersion: "2.18.3",
+  interval: "1m",
+  environment: "production",
+  registrySecretName: "gitlab-registry-auth",
+  apps: [
+    { name: "web", namespace: "web", artifactUrl: "oci://registry.example.com/acme/web/manifests" },
+    { name: "api", namespace: "api", artifactUrl: "oci://registry.example.com/acme/api/manifests" },
+  ],
+};
+
+describe("FluxBootstrap", () => {
+  test("installs the pinned flux2 chart into a restricted flux-system namespace", async () => {
+    const { resources } = await record((provider) => new FluxBootstrap("flux", args, { provider }));
+    expect(resources.countByType()).toEqual({
+      "pulumi:providers:kubernetes": 1,
+      "platform:flux:FluxBootstrap": 1,
+      "platform:cluster:PlatformNamespace": 1,
+      "kubernetes:core/v1:Namespace": 1,
+      "kubernetes:helm.sh/v3:Release": 1,
+      "kubernetes:core/v1:ServiceAccount": 2,
+      "kubernetes:rbac.authorization.k8s.io/v1:Role": 2,
+      "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding": 2,
+      "kubernetes:source.toolkit.fluxcd.io/v1:OCIRepository": 2,
+      "kubernetes:kustomize.toolkit.fluxcd.io/v1:Kustomization": 2,
+    });
+    const ns = resources.find("kubernetes:core/v1:Namespace", "flux-namespace");
+    expect(ns.inputs["metadata"]).toMatchObject({
+      name: "flux-system",
+      labels: { "pod-security.kubernetes.io/enforce": "restricted" },
+    });
+    const release = resources.find("kubernetes:helm.sh/v3:Release", "flux");
+    expect(release.inputs).toMatchObject({
+      name: "flux",
+      chart: "flux2",
+      version: "2.18.3",
+      repositoryOpts: { repo: FLUX_CHART_REPO },
+      namespace: "flux-system",
+      atomic: true,
+    });
+    expect(release.inputs["values"]).toEqual(fluxValues());
+    // dependsOn a component waits for its children: the Namespace.
+    expect(release.dependencies).toContain(ns.urn);
+  });
+
+  test("locks Flux down for tenants and installs only the controllers OCI GitOps needs", () => {
+    expect(fluxValues()).toMatchObject({
+      installCRDs: true,
+      multitenancy: { enabled: true, defaultServiceAccount: "default" },
+      sourceController: { create: true },
+      kustomizeController: { create: true },
+      helmController: { create: false },
+      notificationController: { create: false },
+      imageAutomationController: { create: false },
+      imageReflectionController: { create: false },
+    });
+  });
+
+  test("each app gets an OCIRepository on its environment tag and a pruning Kustomization in its namespace", async () => {
+    const { resources } = await record((provider) => new FluxBootstrap("flux", args, { provider }));
+    const source = resources.find(
+      "kubernetes:source.toolkit.fluxcd.io/v1:OCIRepository",
+      "flux-web-source",
+    );
+    expect(source.inputs["metadata"]).toMatchObject({ name: "web", namespace: "web" });
+    expect(source.inputs["spec"]).toEqual({
+      interval: "1m",
+      url: "oci://registry.example.com/acme/web/manifests",
+      ref: { tag: "production" },
+      secretRef: { name: "gitlab-registry-auth" },
+    });
+    const kustomization = resources.find(
+      "kubernetes:kustomize.toolkit.fluxcd.io/v1:Kustomization",
+      "flux-web-kustomization",
+    );
+    expect(kustomization.inputs["metadata"]).toMatchObject({ name: "web", namespace: "web" });
+    expect(kustomization.inputs["spec"]).toEqual({
+      interval: "1m",
+      sourceRef: { kind: "OCIRepository", name: "web" },
+      path: "./",
+      prune: true,
+      wait: true,
+      timeout: "5m",
+      targetNamespace: "web",
+      serviceAccountName: "flux-applier",
+    });
+    // Custom resources wait for their CRDs (the release) and the applier's RBAC.
+    const release = resources.find("kubernetes:helm.sh/v3:Release", "flux");
+    expect(source.dependencies).toContain(release.urn);
+    expect(kustomization.dependencies).toEqual(
+      expect.arrayContaining([
+        release.urn,
+        source.urn,
+        resources.find("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", "flux-web-applier")
+          .urn,
+      ]),
+    );
+  });
+
+  test("the applier may manage workload objects in its namespace only, never Secrets or RBAC", async () => {
+    const { resources } = await record((provider) => new FluxBootstrap("flux", args, { provider }));
+    const role = resources.find("kubernetes:rbac.authorization.k8s.io/v1:Role", "flux-api-applier");
+    expect(role.inputs["metadata"]).toMatchObject({ name: "flux-applier", namespace: "api" });
+    expect(role.inputs["rules"]).toEqual(fluxApplierRules());
+    const resourcesGranted = fluxApplierRules().flatMap((r) => r.resources as string[]);
+    expect(resourcesGranted).not.toContain("secrets");
+    expect(resourcesGranted).not.toContain("roles");
+    expect(resourcesGranted).not.toContain("rolebindings");
+    expect(resources.ofType("kubernetes:rbac.authorization.k8s.io/v1:ClusterRole")).toHaveLength(0);
+    const binding = resources.find(
+      "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
+      "flux-api-applier",
+    );
+    expect(binding.inputs["roleRef"]).toEqual({
+      apiGroup: "rbac.authorization.k8s.io",
+      kind: "Role",
+      name: "flux-applier",
+    });
+    expect(binding.inputs["subjects"]).toEqual([
+      { kind: "ServiceAccount", name: "flux-applier", namespace: "api" },
+    ]);
+    const sa = resources.find("kubernetes:core/v1:ServiceAccount", "flux-api-applier");
+    expect(sa.inputs["automountServiceAccountToken"]).toBe(false);
+  });
+
+  test("without a pull secret the sources are anonymous; without apps only Flux is installed", async () => {
+    const { resources } = await record(
+      (provider) =>
+        new FluxBootstrap(
+          "flux",
+          { ...args, namespace: "gitops", registrySecretName: undefined, apps: [args.apps[0]!] },
+          { provider },
+        ),
+    );
+    const source = resources.find(
+      "kubernetes:source.toolkit.fluxcd.io/v1:OCIRepository",
+      "flux-web-source",
+    );
+    expect(source.inputs["spec"]).not.toHaveProperty("secretRef");
+    expect(resources.find("kubernetes:helm.sh/v3:Release", "flux").inputs["namespace"]).toBe(
+      "gitops",
+    );
+
+    const bare = await record(
+      (provider) => new FluxBootstrap("flux", { ...args, apps: [] }, { provider }),
+    );
+    expect(bare.resources.ofType("kubernetes:source.toolkit.fluxcd.io/v1:OCIRepository")).toEqual(
+      [],
+    );
+    expect(bare.resources.ofType("kubernetes:helm.sh/v3:Release")).toHaveLength(1);
+  });
+});
