@@ -7,7 +7,8 @@ import * as path from "path";
  *
  * Picks the state backend (PULUMI_BACKEND_URL, else a local `file://` backend under
  * `.pulumi-state/` in this repository: no account needed), selects the stack — creating it on first
- * use with the passphrase secrets provider — and runs `pulumi up` or `pulumi preview --diff`,
+ * use with the passphrase secrets provider — and runs `pulumi up --refresh` or
+ * `pulumi preview --diff --refresh`,
  * streaming Pulumi's own output. Exits with Pulumi's exit code.
  */
 
@@ -101,10 +102,12 @@ export function findOnPath(name: string, env: NodeJS.ProcessEnv): string | undef
 export function plan(inv: Invocation, env: NodeJS.ProcessEnv): string[][] {
   const secretsProvider = env["PULUMI_SECRETS_PROVIDER"] || "passphrase";
   const select = ["stack", "select", "--create", inv.stack, "--secrets-provider", secretsProvider];
+  // --refresh: CI owns the image of agent/direct apps' Deployments (kubectl set image); reading
+  // the live objects first keeps Pulumi from fighting, or silently undoing, those rollouts.
   const run =
     inv.command === "up"
-      ? ["up", "--stack", inv.stack, ...inv.passthrough]
-      : ["preview", "--diff", "--stack", inv.stack, ...inv.passthrough];
+      ? ["up", "--refresh", "--stack", inv.stack, ...inv.passthrough]
+      : ["preview", "--diff", "--refresh", "--stack", inv.stack, ...inv.passthrough];
   return [select, run];
 }
 

@@ -6,6 +6,13 @@
 /** RFC 1123 label: what Kubernetes requires of namespace, Service and label-value-like names. */
 export const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
+/** RFC 1035 label: what Kubernetes requires of Service names (a letter first). */
+export const DNS_1035_LABEL = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/** A lowercase host name, as Ingress rules require. */
+export const LOWERCASE_HOSTNAME =
+  /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$/;
+
 /** RFC 1123 subdomain: what Kubernetes requires of Secret, ConfigMap and most object names. */
 export const DNS_SUBDOMAIN =
   /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import {
   CI_VARIABLE_KEY,
+  DNS_1035_LABEL,
   DNS_LABEL,
   DNS_SUBDOMAIN,
   DURATION,
@@ -9,6 +10,7 @@ import {
   IMAGE_DIGEST,
   IMAGE_REPOSITORY,
   IMAGE_TAG,
+  LOWERCASE_HOSTNAME,
   QUANTITY,
   isCalendarDate,
 } from "./formats";
@@ -189,7 +191,13 @@ const flux = z.strictObject({
 });
 
 const app = z.strictObject({
-  name: dnsLabel,
+  // App names become Service names, which must start with a letter (RFC 1035).
+  name: z
+    .string()
+    .regex(
+      DNS_1035_LABEL,
+      "expected a DNS-1035 label (a lowercase letter first, then lowercase letters, digits and '-', at most 63)",
+    ),
   namespace: dnsLabel.optional(),
   project: gitlabPath,
   image: z
@@ -212,7 +220,9 @@ const app = z.strictObject({
   method: z.enum(DEPLOY_METHODS).optional(),
   ingress: z
     .strictObject({
-      host: hostname,
+      host: z
+        .string()
+        .regex(LOWERCASE_HOSTNAME, "expected a lowercase host name without scheme or path"),
       className: nonEmpty.optional(),
     })
     .optional(),

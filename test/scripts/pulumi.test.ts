@@ -112,7 +112,7 @@ describe("plan", () => {
   test("up selects (creating with the passphrase provider) then runs pulumi up", () => {
     expect(plan({ command: "up", stack: "staging", passthrough: ["--yes"] }, {})).toEqual([
       ["stack", "select", "--create", "staging", "--secrets-provider", "passphrase"],
-      ["up", "--stack", "staging", "--yes"],
+      ["up", "--refresh", "--stack", "staging", "--yes"],
     ]);
   });
 
@@ -124,7 +124,7 @@ describe("plan", () => {
       ),
     ).toEqual([
       ["stack", "select", "--create", "dev", "--secrets-provider", "awskms://alias/x"],
-      ["preview", "--diff", "--stack", "dev"],
+      ["preview", "--diff", "--refresh", "--stack", "dev"],
     ]);
   });
 });
@@ -144,7 +144,7 @@ describe("running against a fake pulumi", () => {
         cwd: REPO_ROOT,
       },
       {
-        argv: ["preview", "--diff", "--stack", "dev"],
+        argv: ["preview", "--diff", "--refresh", "--stack", "dev"],
         backend: `file://${stateDir}`,
         cwd: REPO_ROOT,
       },
@@ -160,7 +160,7 @@ describe("running against a fake pulumi", () => {
       `file://${path.join(REPO_ROOT, ".pulumi-state")}`,
       `file://${path.join(REPO_ROOT, ".pulumi-state")}`,
     ]);
-    expect(calls()[1]?.argv).toEqual(["up", "--stack", "production", "--yes"]);
+    expect(calls()[1]?.argv).toEqual(["up", "--refresh", "--stack", "production", "--yes"]);
   });
 
   test("stops with pulumi's exit code when the stack cannot be selected", async () => {

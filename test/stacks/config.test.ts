@@ -54,7 +54,7 @@ describe("invalid config is rejected by the program before any resource is regis
       [
         'Invalid configuration for stack "dev" (3 problems):',
         '  - gitlab:baseUrl: expected the GitLab URL such as "https://gitlab.example.com" (pulumi config set gitlab:baseUrl …, or GITLAB_BASE_URL), got "gitlab.example.com"',
-        "  - apps[1].name: expected a DNS-1123 label (lowercase letters, digits and '-', at most 63), got \"Web_App\"",
+        "  - apps[1].name: expected a DNS-1035 label (a lowercase letter first, then lowercase letters, digits and '-', at most 63), got \"Web_App\"",
         "  - replicas: expected one of the known keys (environment, kubeContext, kubeApiServer, gitlab, features, namespace, runner, registryAuth, ciVariables, agent, flux, apps), got an unknown key",
       ].join("\n"),
     );
@@ -121,6 +121,16 @@ describe("shape checks name the key path and what was expected", () => {
       "a port out of range",
       { apps: [app({ port: 70000 })] },
       "apps[0].port: expected a port 1-65535, got 70000",
+    ],
+    [
+      "an app name that cannot name a Service (a digit first)",
+      { apps: [app({ name: "1web" })] },
+      "apps[0].name: expected a DNS-1035 label (a lowercase letter first, then lowercase letters, digits and '-', at most 63), got \"1web\"",
+    ],
+    [
+      "an upper-case ingress host",
+      { apps: [app({ ingress: { host: "Web.Example.com" } })] },
+      'apps[0].ingress.host: expected a lowercase host name without scheme or path, got "Web.Example.com"',
     ],
     [
       "an app namespace that is not a DNS label",
