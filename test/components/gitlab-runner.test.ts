@@ -1,0 +1,643 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { parse } from "smol-toml";
+import {
+  GitLabRunner,
+  GitLabRunnerArgs,
+  gitLabRunnerArgsProblems,
+} from "../../components/gitlab-runner";
+import {
+  RUNNER_RBAC_RULES,
+  RunnerToleration,
+  nodeTolerationsTable,
+  runnerChartValues,
+  runnerConfigToml,
+} from "../../components/runner-values";
+import { record } from "../harness/component";
+import { Resources, unwrap } from "../harness/mocks";
+
+const COMPONENT = "platform:ci:GitLabRunner";
+const USER_RUNNER = "pulumi-nodejs:dynamic/gitlab:UserRunner";
+const SECRET = "kubernetes:core/v1:Secret";
+const RELEASE = "kubernetes:helm.sh/v3:Release";
+const NAMESPACE = "kubernetes:core/v1:Namespace";
+
+const resources = {
+  manager: { cpuRequest: "50m", cpuLimit: "200m", memoryRequest: "64Mi", memoryLimit: "256Mi" },
+  build: { cpuRequest: "250m", cpuLimit: "1", memoryRequest: "256Mi", memoryLimit: "1Gi" },
+  helper: { cpuRequest: "50m", cpuLimit: "200m", memoryRequest: "64Mi", memoryLimit: "256Mi" },
+  service: { cpuRequest: "100m", cpuLimit: "500m", memoryRequest: "128Mi", memoryLimit: "512Mi" },
+};
+
+const base: GitLabRunnerArgs = {
+  namespace: "gitlab-managed-apps",
+  gitlabUrl: "https://gitlab.example.com",
+  scope: "project",
+  projectId: 42,
+  description: "platform-dev",
+  tags: ["kubernetes", "dev"],
+  runUntagged: false,
+  locked: true,
+  accessLevel: "not_protected",
+  maximumTimeout: 3600,
+  paused: false,
+  chartVersion: "0.89.0",
+  concurrent: 4,
+  checkInterval: 3,
+  pollTimeout: 180,
+  jobImage: "alpine:3.22.2",
+  privileged: false,
+  resources,
+  rotation: "1",
+};
+
+const labels = {
+  "app.kubernetes.io/managed-by": "pulumi",
+  "app.kubernetes.io/part-of": "gitlab-cd-platform",
+  "app.kubernetes.io/component": "gitlab-runner",
+};
+
+/** The `[runners.kubernetes]` table of `base` in `namespace`. */
+function kubernetesTable(namespace = "gitlab-managed-apps") {
+  return {
+    namespace,
+    image: "alpine:3.22.2",
+    privileged: false,
+    allow_privilege_escalation: false,
+    poll_timeout: 180,
+    cpu_request: "250m",
+    cpu_limit: "1",
+    memory_request: "256Mi",
+    memory_limit: "1Gi",
+    helper_cpu_request: "50m",
+    helper_cpu_limit: "200m",
+    helper_memory_request: "64Mi",
+    helper_memory_limit: "256Mi",
+    service_cpu_request: "100m",
+    service_cpu_limit: "500m",
+    service_memory_request: "128Mi",
+    service_memory_limit: "512Mi",
+    helper_container_security_context: {
+      privileged: false,
+      allow_privilege_escalation: false,
+      capabilities: { drop: ["ALL"] },
+    },
+  };
+}
+
+interface TriggerRequest {
+  getName(): string;
+  hasReplacementTrigger(): boolean;
+  getReplacementTrigger(): { toJavaScript(): unknown } | undefined;
+}
+interface MonitorLike {
+  registerResource(req: TriggerRequest, callback: unknown): unknown;
+}
+
+/**
+ * The `replacementTrigger` option of each registration, by resource name. The shared recorder
+ * does not capture that option, so this wraps the mock monitor once more; call it inside
+ * `record`'s build callback, after the recorder's mocks are installed.
+ */
+function captureReplacementTriggers(): Record<string, unknown> {
+  const captured: Record<string, unknown> = {};
+  const monitor = (pulumi.runtime as unknown as { getMonitor(): MonitorLike }).getMonitor();
+  const original = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req, callback) => {
+    if (req.hasReplacementTrigger()) {
+      captured[req.getName()] = req.getReplacementTrigger()?.toJavaScript();
+    }
+    return original(req, callback);
+  };
+  return captured;
+}
+
+/** Records a GitLabRunner named `name`; the error message instead when the constructor throws. */
+function build(args: GitLabRunnerArgs, name = "ci") {
+  return record((provider) => {
+    try {
+      return new GitLabRunner(name, args, { provider });
+    } catch (err) {
+      return (err as Error).message;
+    }
+  });
+}
+
+async function built(args: GitLabRunnerArgs, name = "ci") {
+  const { resources: recorded, result } = await build(args, name);
+  if (typeof result === "string") {
+    throw new Error(result);
+  }
+  return { resources: recorded, runner: result };
+}
+
+/** The Helm values of the recorded release, with `runners.config` parsed back from TOML. */
+function chartValues(all: Resources) {
+  const values = all.find(RELEASE, "ci-release").inputs["values"] as {
+    runners: { config: string };
+  };
+  return { values, config: parse(values.runners.config) };
+}
+
+describe("GitLabRunner", () => {
+  test("creates the runner in GitLab, a token Secret and the chart release that mounts it by name", async () => {
+    const { resources: all, result } = await record((provider) => {
+      // The namespace arrives as an Output of its resource, as index.ts passes it.
+      const ns = new k8s.core.v1.Namespace(
+        "managed",
+        { metadata: { name: "gitlab-managed-apps" } },
+        { provider },
+      );
+      return new GitLabRunner(
+        "ci",
+        { ...base, namespace: ns.metadata.name, metrics: true },
+        { provider },
+      );
+    });
+    expect(all.countByType()).toEqual({
+      "pulumi:providers:kubernetes": 1,
+      [NAMESPACE]: 1,
+      [COMPONENT]: 1,
+      [USER_RUNNER]: 1,
+      [SECRET]: 1,
+      [RELEASE]: 1,
+    });
+    const component = all.find(COMPONENT, "ci");
+
+    const runner = all.find(USER_RUNNER, "ci-runner");
+    expect(runner.inputs).toEqual({
+      resourceName: "ci-runner",
+      runnerType: "project_type",
+      projectId: 42,
+      description: "platform-dev",
+      tagLists: ["kubernetes", "dev"],
+      untagged: false,
+      locked: true,
+      accessLevel: "not_protected",
+      maximumTimeout: 3600,
+      paused: false,
+      maintenanceNote: "Managed by Pulumi (platform/test, GitLabRunner ci); token rotation 1",
+    });
+    expect(runner.replaceOnChanges).toEqual(["maintenanceNote"]);
+    // Create-before-delete: the new runner exists before the old one goes.
+    expect(runner.deleteBeforeReplace).toBe(false);
+    expect(runner.parent).toBe(component.urn);
+
+    const secret = all.find(SECRET, "ci-token");
+    expect(secret.parent).toBe(component.urn);
+    expect(secret.inputs["type"]).toBe("Opaque");
+    expect(secret.inputs["metadata"]).toEqual({
+      name: "gitlab-runner-token",
+      namespace: "gitlab-managed-apps",
+      labels,
+    });
+    expect(secret.inputs["stringData"]).toEqual({
+      "runner-token": "glrt-mock-ci-runner",
+      "runner-registration-token": "",
+    });
+    expect(secret.inputs["data"]).toBeUndefined();
+    // The token makes the whole stringData secret on the wire (and in state).
+    expect(secret.secretInputs).toEqual(["stringData"]);
+    expect(secret.dependencies).toContain(runner.urn);
+
+    const release = all.find(RELEASE, "ci-release");
+    expect(release.parent).toBe(component.urn);
+    expect(release.provider).toContain("pulumi:providers:kubernetes::cluster");
+    const { values, ...options } = release.inputs;
+    expect(options).toEqual({
+      name: "gitlab-runner",
+      chart: "gitlab-runner",
+      version: "0.89.0",
+      repositoryOpts: { repo: "https://charts.gitlab.io" },
+      namespace: "gitlab-managed-apps",
+      atomic: true,
+      cleanupOnFail: true,
+      timeout: 600,
+      maxHistory: 10,
+      // Added by the SDK itself. No skipAwait: Pulumi waits for the release to be ready.
+      compat: "true",
+    });
+    // Helm must find the Secret (and the namespace) when it starts the pod.
+    expect(release.dependencies).toEqual(
+      expect.arrayContaining([secret.urn, all.find(NAMESPACE, "managed").urn]),
+    );
+    // Values are stored in state: nothing secret may be in them.
+    expect(release.secretInputs).toEqual([]);
+    expect(JSON.stringify(values)).not.toContain("glrt-");
+
+    const { config } = chartValues(all);
+    expect(values).toEqual({
+      gitlabUrl: "https://gitlab.example.com",
+      concurrent: 4,
+      checkInterval: 3,
+      unregisterRunners: true,
+      rbac: { create: true, rules: RUNNER_RBAC_RULES, clusterWideAccess: false },
+      serviceAccount: { create: true },
+      runners: { secret: "gitlab-runner-token", config: expect.any(String) },
+      metrics: { enabled: true, portName: "metrics", port: 9252 },
+      podSecurityContext: {
+        runAsUser: 100,
+        fsGroup: 65533,
+        runAsNonRoot: true,
+        seccompProfile: { type: "RuntimeDefault" },
+      },
+      securityContext: {
+        allowPrivilegeEscalation: false,
+        readOnlyRootFilesystem: true,
+        runAsNonRoot: true,
+        privileged: false,
+        capabilities: { drop: ["ALL"] },
+      },
+      resources: {
+        requests: { cpu: "50m", memory: "64Mi" },
+        limits: { cpu: "200m", memory: "256Mi" },
+      },
+      volumes: [{ name: "tmp", emptyDir: { sizeLimit: "512Mi" } }],
+      volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+      podAnnotations: {
+        "gitlab-cd-platform/runner-id": "101",
+        "gitlab-cd-platform/token-rotation": "1",
+      },
+      podLabels: labels,
+    });
+    // No job nodeSelector or tolerations on the manager.
+    expect(values).not.toHaveProperty("nodeSelector");
+    expect(values).not.toHaveProperty("tolerations");
+    expect(config).toEqual({ runners: [{ kubernetes: kubernetesTable() }] });
+
+    expect(await unwrap(result.runnerId)).toBe(101);
+    expect(await unwrap(result.tokenSecretName)).toBe("gitlab-runner-token");
+    expect(await unwrap(result.releaseName)).toBe("gitlab-runner");
+  });
+
+  test("grants the executor exactly the namespaced permissions it needs, never a ClusterRole", () => {
+    expect(RUNNER_RBAC_RULES).toEqual([
+      { apiGroups: [""], resources: ["events"], verbs: ["list", "watch"] },
+      { apiGroups: [""], resources: ["pods"], verbs: ["create", "delete", "get", "list", "watch"] },
+      { apiGroups: [""], resources: ["pods/attach"], verbs: ["create", "delete", "get", "patch"] },
+      { apiGroups: [""], resources: ["pods/exec"], verbs: ["create", "delete", "get", "patch"] },
+      { apiGroups: [""], resources: ["pods/log"], verbs: ["get", "list"] },
+      { apiGroups: [""], resources: ["secrets"], verbs: ["create", "delete", "get", "update"] },
+      { apiGroups: [""], resources: ["serviceaccounts"], verbs: ["get"] },
+      { apiGroups: [""], resources: ["services"], verbs: ["create", "get"] },
+    ]);
+    const values = runnerChartValues({
+      gitlabUrl: "https://gitlab.example.com",
+      concurrent: 1,
+      checkInterval: 3,
+      tokenSecretName: "t",
+      config: "",
+      manager: resources.manager,
+      runnerId: "1",
+      rotation: "1",
+      metrics: false,
+      podLabels: {},
+    });
+    expect(values.rbac).toEqual({
+      create: true,
+      rules: RUNNER_RBAC_RULES,
+      clusterWideAccess: false,
+    });
+    expect(values.metrics).toEqual({ enabled: false, portName: "metrics", port: 9252 });
+    expect(values.runners).toEqual({ secret: "t", config: "" });
+  });
+
+  test("with an S3 cache: the keys go into their own Secret, referenced by name, never into values or config.toml", async () => {
+    const { resources: all } = await built({
+      ...base,
+      cache: {
+        serverAddress: "minio.example.com:9000",
+        bucketName: "runner-cache",
+        bucketLocation: "eu-west-1",
+        insecure: true,
+        accessKey: pulumi.secret("AKIA-MOCK-ACCESS"),
+        secretKey: pulumi.secret("mock-secret-key"),
+      },
+    });
+    expect(all.countByType()).toEqual({
+      "pulumi:providers:kubernetes": 1,
+      [COMPONENT]: 1,
+      [USER_RUNNER]: 1,
+      [SECRET]: 2,
+      [RELEASE]: 1,
+    });
+    const cacheSecret = all.find(SECRET, "ci-cache");
+    expect(cacheSecret.parent).toBe(all.find(COMPONENT, "ci").urn);
+    expect(cacheSecret.inputs["type"]).toBe("Opaque");
+    expect(cacheSecret.inputs["metadata"]).toEqual({
+      name: "gitlab-runner-cache-s3",
+      namespace: "gitlab-managed-apps",
+      labels,
+    });
+    expect(cacheSecret.inputs["stringData"]).toEqual({
+      accesskey: "AKIA-MOCK-ACCESS",
+      secretkey: "mock-secret-key",
+    });
+    expect(cacheSecret.secretInputs).toEqual(["stringData"]);
+
+    const release = all.find(RELEASE, "ci-release");
+    expect(release.dependencies).toEqual(
+      expect.arrayContaining([cacheSecret.urn, all.find(SECRET, "ci-token").urn]),
+    );
+    const { values, config } = chartValues(all);
+    expect(values.runners).toEqual({
+      secret: "gitlab-runner-token",
+      config: expect.any(String),
+      cache: { secretName: "gitlab-runner-cache-s3" },
+    });
+    expect(config).toEqual({
+      runners: [
+        {
+          kubernetes: kubernetesTable(),
+          cache: {
+            Type: "s3",
+            Shared: true,
+            s3: {
+              ServerAddress: "minio.example.com:9000",
+              BucketName: "runner-cache",
+              BucketLocation: "eu-west-1",
+              Insecure: true,
+              AuthenticationType: "access-key",
+            },
+          },
+        },
+      ],
+    });
+    const serialized = JSON.stringify(release.inputs);
+    expect(serialized).not.toContain("AKIA-MOCK-ACCESS");
+    expect(serialized).not.toContain("mock-secret-key");
+    expect(release.secretInputs).toEqual([]);
+  });
+
+  test("without a cache there is no cache Secret, no cache value and no [runners.cache]", async () => {
+    const { resources: all } = await built(base);
+    expect(all.has(SECRET, "ci-cache")).toBe(false);
+    const { values, config } = chartValues(all);
+    expect(values.runners).not.toHaveProperty("cache");
+    expect(config).toEqual({ runners: [{ kubernetes: kubernetesTable() }] });
+  });
+
+  test.each([
+    ["group", { groupId: 7 }, { runnerType: "group_type", groupId: 7 }],
+    ["instance", {}, { runnerType: "instance_type" }],
+  ] as const)(
+    "scope %s maps to its runner type and does not send locked",
+    async (scope, ids, expected) => {
+      const { resources: all } = await built({ ...base, scope, projectId: undefined, ...ids });
+      const inputs = all.find(USER_RUNNER, "ci-runner").inputs;
+      expect(inputs).toMatchObject(expected);
+      expect(inputs).not.toHaveProperty("projectId");
+      expect(inputs).not.toHaveProperty("locked");
+      if (scope === "instance") {
+        expect(inputs).not.toHaveProperty("groupId");
+      }
+    },
+  );
+
+  test("a privileged runner runs build and service containers privileged; the helper stays unprivileged", async () => {
+    const { resources: all } = await built({ ...base, privileged: true });
+    const { config } = chartValues(all);
+    expect(config).toEqual({
+      runners: [
+        {
+          kubernetes: {
+            ...kubernetesTable(),
+            privileged: true,
+            allow_privilege_escalation: true,
+          },
+        },
+      ],
+    });
+    // The manager itself never is.
+    const { values } = chartValues(all);
+    expect((values as unknown as { securityContext: unknown }).securityContext).toMatchObject({
+      privileged: false,
+      allowPrivilegeEscalation: false,
+    });
+  });
+
+  test("the rotation marker replaces the runner, is in its maintenance note and on the manager pod", async () => {
+    const { resources: all, result: triggers } = await record((provider) => {
+      const captured = captureReplacementTriggers();
+      new GitLabRunner("ci", { ...base, rotation: "2026-02-01" }, { provider });
+      return captured;
+    });
+    // Only the GitLab runner is replaced by a new marker; the Secret and the release update.
+    expect(triggers).toEqual({ "ci-runner": "2026-02-01" });
+    const runner = all.find(USER_RUNNER, "ci-runner");
+    expect(runner.deleteBeforeReplace).toBe(false);
+    expect(runner.inputs["maintenanceNote"]).toBe(
+      "Managed by Pulumi (platform/test, GitLabRunner ci); token rotation 2026-02-01",
+    );
+    expect(runner.replaceOnChanges).toEqual(["maintenanceNote"]);
+    const values = all.find(RELEASE, "ci-release").inputs["values"] as {
+      podAnnotations: Record<string, string>;
+    };
+    expect(values.podAnnotations).toEqual({
+      "gitlab-cd-platform/runner-id": "101",
+      "gitlab-cd-platform/token-rotation": "2026-02-01",
+    });
+  });
+
+  test.each<[string, Partial<GitLabRunnerArgs>, string]>([
+    [
+      "scope project without projectId",
+      { projectId: undefined },
+      'GitLabRunner "ci": projectId: is required when runnerType is project_type (scope "project")',
+    ],
+    [
+      "scope group with a projectId",
+      { scope: "group", groupId: 7 },
+      'GitLabRunner "ci": projectId: must not be set when runnerType is group_type (scope "group")',
+    ],
+    [
+      "an unknown scope",
+      { scope: "team" as GitLabRunnerArgs["scope"] },
+      'GitLabRunner "ci": scope: expected one of project, group, instance, got "team"',
+    ],
+    [
+      "a template in the job image",
+      { jobImage: "alpine:{{ .Values.tag }}" },
+      'GitLabRunner "ci": runners.config: expected no "{{" (the chart evaluates it as a Helm template), got image = "alpine:{{ .Values.tag }}"',
+    ],
+    [
+      "no concurrency and a relative URL",
+      { concurrent: 0, gitlabUrl: "gitlab.example.com" },
+      'GitLabRunner "ci": gitlabUrl: expected an http(s) URL, got "gitlab.example.com"\n' +
+        'GitLabRunner "ci": concurrent: expected a whole number of at least 1, got 0',
+    ],
+    [
+      "an empty rotation marker",
+      { rotation: " " },
+      'GitLabRunner "ci": rotation: expected a rotation marker, got nothing',
+    ],
+    [
+      "a cache endpoint with a scheme",
+      {
+        cache: {
+          serverAddress: "https://s3.amazonaws.com",
+          bucketName: "b",
+          insecure: false,
+          accessKey: pulumi.secret("a"),
+          secretKey: pulumi.secret("s"),
+        },
+      },
+      'GitLabRunner "ci": cache.serverAddress: expected host[:port] without a scheme, got "https://s3.amazonaws.com"',
+    ],
+    [
+      "a toleration without key",
+      { tolerations: [{ operator: "Equal", value: "ci" }] },
+      'GitLabRunner "ci": tolerations[0].key: expected a key with operator "Equal", got nothing',
+    ],
+  ])("rejects %s before registering anything", async (_case, change, message) => {
+    const { resources: all, result } = await build({ ...base, ...change });
+    expect(result).toBe(message);
+    expect(all.countByType()).toEqual({ "pulumi:providers:kubernetes": 1 });
+  });
+
+  test("UserRunner's own checks surface unchanged", async () => {
+    const { result } = await build({ ...base, maximumTimeout: 300, tags: ["a,b"] });
+    expect(result).toBe(
+      'UserRunner "ci-runner": maximumTimeout: expected whole seconds, at least 600, got 300\n' +
+        "UserRunner \"ci-runner\": tagLists: tags must be non-empty and cannot contain ','",
+    );
+  });
+
+  test("valid arguments have no problems", () => {
+    expect(gitLabRunnerArgsProblems(base)).toEqual([]);
+  });
+});
+
+describe("runnerConfigToml", () => {
+  const settings = {
+    namespace: "ci-jobs",
+    jobImage: "alpine:3.22.2",
+    privileged: false,
+    pollTimeout: 180,
+    resources,
+    nodeSelector: {},
+    tolerations: [],
+  };
+
+  test("renders the node selector as a table, and none when empty", () => {
+    expect(parse(runnerConfigToml(settings))).toEqual({
+      runners: [{ kubernetes: kubernetesTable("ci-jobs") }],
+    });
+    const toml = runnerConfigToml({
+      ...settings,
+      nodeSelector: { "kubernetes.io/os": "linux", "node.example.com/pool": "ci" },
+    });
+    expect(parse(toml)).toEqual({
+      runners: [
+        {
+          kubernetes: {
+            ...kubernetesTable("ci-jobs"),
+            node_selector: { "kubernetes.io/os": "linux", "node.example.com/pool": "ci" },
+          },
+        },
+      ],
+    });
+    expect(toml).toContain('[runners.kubernetes.node_selector]\n"kubernetes.io/os" = "linux"');
+  });
+
+  test("renders tolerations as [runners.kubernetes.node_tolerations]", () => {
+    const toml = runnerConfigToml({
+      ...settings,
+      tolerations: [{ key: "dedicated", operator: "Equal", value: "ci", effect: "NoSchedule" }],
+    });
+    expect(toml).toContain('[runners.kubernetes.node_tolerations]\n"dedicated=ci" = "NoSchedule"');
+  });
+
+  test.each<[string, RunnerToleration, Record<string, string>]>([
+    [
+      "Equal with an effect",
+      { key: "dedicated", operator: "Equal", value: "ci", effect: "NoSchedule" },
+      { "dedicated=ci": "NoSchedule" },
+    ],
+    [
+      "Equal with an empty value",
+      { key: "dedicated", operator: "Equal", effect: "PreferNoSchedule" },
+      { "dedicated=": "PreferNoSchedule" },
+    ],
+    [
+      "Equal for every effect",
+      { key: "dedicated", operator: "Equal", value: "ci" },
+      { "dedicated=ci": "" },
+    ],
+    [
+      "Exists with a key",
+      { key: "node-role.kubernetes.io/ci", operator: "Exists", effect: "NoExecute" },
+      { "node-role.kubernetes.io/ci": "NoExecute" },
+    ],
+    ["Exists without a key: every taint", { operator: "Exists" }, { "": "" }],
+  ])("toleration %s", (_case, toleration, table) => {
+    expect(nodeTolerationsTable([toleration])).toEqual(table);
+  });
+
+  test("identical tolerations collapse into one entry", () => {
+    const t: RunnerToleration = { key: "k", operator: "Exists", effect: "NoSchedule" };
+    expect(nodeTolerationsTable([t, t])).toEqual({ k: "NoSchedule" });
+  });
+
+  test.each<[string, RunnerToleration[], string]>([
+    [
+      "Equal without a key",
+      [{ operator: "Equal", value: "ci" }],
+      'tolerations[0].key: expected a key with operator "Equal", got nothing',
+    ],
+    [
+      "Exists with a value",
+      [{ key: "k", operator: "Exists", value: "v" }],
+      'tolerations[0].value: expected no value with operator "Exists", got "v"',
+    ],
+    [
+      'an "=" in a key',
+      [{ key: "a=b", operator: "Exists" }],
+      'tolerations[0]: expected a key and value without "=", got {"key":"a=b","operator":"Exists"}',
+    ],
+    [
+      "two effects for one key",
+      [
+        { key: "k", operator: "Exists", effect: "NoSchedule" },
+        { key: "k", operator: "Exists", effect: "NoExecute" },
+      ],
+      'tolerations[1]: expected one effect per key and value, got "NoSchedule" and "NoExecute" for "k"',
+    ],
+  ])("rejects %s", (_case, tolerations, message) => {
+    expect(() => nodeTolerationsTable(tolerations)).toThrow(message);
+    expect(() => runnerConfigToml({ ...settings, tolerations })).toThrow(message);
+  });
+
+  test.each([true, false])("privileged %s is reflected in the build settings", (privileged) => {
+    const parsed = parse(runnerConfigToml({ ...settings, privileged })) as {
+      runners: { kubernetes: Record<string, unknown> }[];
+    };
+    const kubernetes = parsed.runners[0]?.kubernetes;
+    expect(kubernetes?.["privileged"]).toBe(privileged);
+    expect(kubernetes?.["allow_privilege_escalation"]).toBe(privileged);
+    expect(kubernetes?.["helper_container_security_context"]).toEqual({
+      privileged: false,
+      allow_privilege_escalation: false,
+      capabilities: { drop: ["ALL"] },
+    });
+  });
+
+  test("omits BucketLocation when the cache has none", () => {
+    const parsed = parse(
+      runnerConfigToml({
+        ...settings,
+        cache: { serverAddress: "s3.amazonaws.com", bucketName: "b", insecure: false },
+      }),
+    ) as { runners: { cache: unknown }[] };
+    expect(parsed.runners[0]?.cache).toEqual({
+      Type: "s3",
+      Shared: true,
+      s3: {
+        ServerAddress: "s3.amazonaws.com",
+        BucketName: "b",
+        Insecure: false,
+        AuthenticationType: "access-key",
+      },
+    });
+  });
+});
