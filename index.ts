@@ -1,9 +1,20 @@
+import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { loadEnvironmentConfig } from "./stacks";
+import { AppDeployer, AppNamespace } from "./components/app-namespace";
+import { AppDeployment } from "./components/app-deployment";
+import { CiVariables, PublishedAppVariables } from "./components/ci-variables";
+import { FluxBootstrap } from "./components/flux-bootstrap";
+import { GitLabAgent } from "./components/gitlab-agent";
+import { GitLabRunner } from "./components/gitlab-runner";
+import { agentKubeContext, CI_JOB_GROUP, impersonatedAppUser } from "./components/identities";
+import { PlatformNamespace } from "./components/platform-namespace";
+import { RegistryAuth } from "./components/registry-auth";
+import { AppSettings, loadEnvironmentConfig } from "./stacks";
 
 // Composition only: which components this stack gets, wired how. Config is read and validated
 // once, up front; a bad config throws here before any resource is registered.
 const config = loadEnvironmentConfig();
+const { features, gitlab } = config;
 
 // An explicit provider for the stack's own context. Default providers are disabled in Pulumi.yaml,
 // so nothing in this program can reach another cluster by accident.
@@ -11,7 +22,202 @@ const cluster = new k8s.Provider("cluster", {
   context: config.kubeContext,
   enableServerSideApply: true,
 });
+const opts = { provider: cluster };
+
+// The managed namespace holds the runner, its job pods and the agent. Job images commonly run as
+// root, so it enforces `baseline` (`privileged` for a privileged runner) and warns at `restricted`.
+const managed =
+  features.runner || features.agent
+    ? new PlatformNamespace(
+        "managed",
+        {
+          name: config.namespace.name,
+          component: "gitlab-managed-apps",
+          podSecurity: features.runner && config.runner.privileged ? "privileged" : "baseline",
+          quota: config.namespace.quota,
+          limitRange: config.namespace.limitRange,
+        },
+        opts,
+      )
+    : undefined;
+
+const agentApps = features.apps ? config.apps.filter((a) => a.method === "agent") : [];
+const agent =
+  managed !== undefined && features.agent
+    ? new GitLabAgent(
+        "agent",
+        {
+          ...config.agent,
+          namespace: managed.name,
+          projectPath: gitlab.projectPath,
+          branch: gitlab.defaultBranch,
+          apps: agentApps.map((a) => ({
+            name: a.name,
+            project: a.project,
+            namespace: a.namespace,
+          })),
+        },
+        opts,
+      )
+    : undefined;
+
+const runner =
+  managed !== undefined && features.runner
+    ? new GitLabRunner(
+        "runner",
+        {
+          ...config.runner,
+          namespace: managed.name,
+          gitlabUrl: gitlab.url,
+          projectId: config.runner.scope === "project" ? gitlab.projectId : undefined,
+          groupId: config.runner.scope === "group" ? gitlab.groupId : undefined,
+        },
+        opts,
+      )
+    : undefined;
+
+/** Who may deploy `app`: the identity its deploy method puts behind the `deployer` Role. */
+function deployerOf(app: AppSettings): AppDeployer {
+  switch (app.method) {
+    case "flux":
+      return { kind: "flux" };
+    case "direct":
+      // Config validation guarantees kubeApiServer for direct apps.
+      return { kind: "direct", apiServer: config.kubeApiServer ?? "", clusterName: config.stack };
+    case "agent":
+      switch (config.agent.accessAs) {
+        case "impersonate":
+          return {
+            kind: "impersonate",
+            username: impersonatedAppUser(config.agent.name, app.name),
+          };
+        case "ci_job":
+          return { kind: "ci_job", group: CI_JOB_GROUP };
+        case "agent":
+          return {
+            kind: "agent",
+            serviceAccountName: agent?.serviceAccountName ?? "",
+            serviceAccountNamespace: config.namespace.name,
+          };
+      }
+  }
+}
+
+const apps = features.apps ? config.apps : [];
+const appNamespaces = new Map<string, AppNamespace>();
+const urls: Record<string, pulumi.Output<string>> = {};
+for (const app of apps) {
+  const ns = new AppNamespace(
+    `app-${app.name}`,
+    {
+      app: app.name,
+      namespace: app.namespace,
+      method: app.method,
+      limitRange: config.namespace.limitRange,
+      ...(features.registryAuth ? { imagePullSecret: config.registryAuth.secretName } : {}),
+      deployer: deployerOf(app),
+    },
+    opts,
+  );
+  appNamespaces.set(app.name, ns);
+  if (app.method !== "flux") {
+    const deployment = new AppDeployment(
+      `app-${app.name}`,
+      {
+        ...app,
+        app: app.name,
+        method: app.method,
+        namespace: ns.namespace,
+        serviceAccountName: ns.serviceAccountName,
+        environment: config.environment,
+      },
+      opts,
+    );
+    if (deployment.url !== undefined) {
+      urls[app.name] = deployment.url;
+    }
+  }
+}
+
+const flux = features.flux
+  ? new FluxBootstrap(
+      "flux",
+      {
+        namespace: config.flux.namespace,
+        chartVersion: config.flux.chartVersion,
+        interval: config.flux.interval,
+        environment: config.environment,
+        ...(features.registryAuth ? { registrySecretName: config.registryAuth.secretName } : {}),
+        apps: apps
+          .filter((a) => a.method === "flux")
+          .map((a) => ({
+            name: a.name,
+            namespace: appNamespaces.get(a.name)?.namespace ?? a.namespace,
+            artifactUrl: `oci://${a.image.repository}/manifests`,
+          })),
+      },
+      opts,
+    )
+  : undefined;
+
+const registry = features.registryAuth
+  ? new RegistryAuth(
+      "registry",
+      {
+        ...config.registryAuth,
+        project: gitlab.projectPath,
+        group: gitlab.groupPath,
+        registryHost: gitlab.registryHost,
+        namespaces: {
+          ...Object.fromEntries([...appNamespaces].map(([app, ns]) => [app, ns.namespace])),
+          ...(flux === undefined ? {} : { flux: flux.namespace }),
+        },
+      },
+      opts,
+    )
+  : undefined;
+
+const published: PublishedAppVariables[] = apps.map((app) => {
+  const ns = appNamespaces.get(app.name);
+  return {
+    app: app.name,
+    project: app.project,
+    environmentScope: gitlab.environmentScope,
+    namespace: app.namespace,
+    imageRepository: app.image.repository,
+    ...(app.method === "agent" && agent !== undefined ? { kubeContext: agent.kubeContext } : {}),
+    ...(ns?.kubeconfig !== undefined && ns.kubeToken !== undefined
+      ? { kubeconfig: ns.kubeconfig, kubeToken: ns.kubeToken }
+      : {}),
+  };
+});
+const variables = features.ciVariables
+  ? new CiVariables(
+      "ci",
+      {
+        projectPath: gitlab.projectPath,
+        groupPath: gitlab.groupPath,
+        variables: config.ciVariables,
+        published,
+      },
+      opts,
+    )
+  : undefined;
 
 export const environment = config.environment;
 export const kubeContext = config.kubeContext;
 export const clusterProvider = cluster.urn;
+export const managedNamespace = managed?.name;
+export const runnerId = runner?.runnerId;
+export const agentId = agent?.agentId;
+/** What app pipelines pass to `kubectl config use-context` (agent apps). */
+export const ciKubeContext =
+  agent === undefined ? undefined : agentKubeContext(gitlab.projectPath, config.agent.name);
+export const registrySecretName = registry?.secretName;
+export const registryTokenExpiresAt = registry?.expiresAt;
+export const appNamespaceNames = Object.fromEntries(
+  [...appNamespaces].map(([app, ns]) => [app, ns.namespace]),
+);
+export const appUrls = urls;
+export const ciVariableIds = variables?.variableIds;
+export const fluxNamespace = flux?.namespace;

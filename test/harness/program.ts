@@ -133,10 +133,13 @@ export async function runProgram(stack: string, options: RunOptions = {}): Promi
   let exported: Record<string, unknown> = {};
   let error: Error | undefined;
   try {
-    jest.isolateModules(() => {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      exported = require(path.join(ROOT, "index.ts")) as Record<string, unknown>;
-    });
+    // A fresh module registry per run, like a fresh `pulumi up`. Not jest.isolateModules: modules
+    // loaded there are missing from `require.cache`, where Pulumi's closure serializer looks up
+    // node_modules packages (so dynamic providers could not capture @gitbeaker/rest by name).
+    // Pulumi keeps its runtime state global, so the mocks installed above still apply.
+    jest.resetModules();
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    exported = require(path.join(ROOT, "index.ts")) as Record<string, unknown>;
   } catch (e) {
     error = e as Error;
   } finally {
