@@ -80,7 +80,7 @@ describe("ProjectEnvironment", () => {
     expect(await rejection(Promise.resolve(p.delete?.(created.id, created.outs)))).toBe(
       `ProjectEnvironment "production": DELETE /projects/42/environments/${created.outs.environmentId} ` +
         "failed with HTTP 403: 403 Forbidden (the token needs the api scope and a role that allows this; " +
-        "see components/gitlab/README.md)",
+        "see README.md, Token scopes and roles)",
     );
   });
 

@@ -123,7 +123,7 @@ test("a token without create_runner gets a 403 naming that scope", async () => {
   expect(await rejection(createChecked(p, args()))).toBe(
     'UserRunner "k8s-runner": POST /user/runners failed with HTTP 403: insufficient_scope: ' +
       "The request requires higher privileges than provided by the access token. " +
-      "(the token needs the create_runner scope and a role that allows this; see components/gitlab/README.md)",
+      "(the token needs the create_runner scope and a role that allows this; see README.md, Token scopes and roles)",
   );
 });
 
