@@ -1,7 +1,14 @@
 import { ProgramRun, runProgram } from "../harness/program";
+import { RecordedResource, Resources } from "../harness/mocks";
 import { schemaProblems } from "../harness/k8s-schema";
 
-/** The whole program, once per shipped stack file. */
+/**
+ * The whole program per shipped stack (it runs, every object is schema-valid, one explicit
+ * provider), and variants of the dev stack: which components each stack
+ * gets, how they are wired (Secrets before the Releases that mount them, pull secrets in every app
+ * namespace, variables on the right projects) and the security properties that must hold in every
+ * environment.
+ */
 
 const STACKS = ["dev", "staging", "production"] as const;
 const runs = new Map<string, ProgramRun>();
@@ -10,19 +17,64 @@ beforeAll(async () => {
   for (const stack of STACKS) {
     runs.set(stack, await runProgram(stack));
   }
-});
+}, 120_000);
 
 function run(stack: string): ProgramRun {
   const r = runs.get(stack);
-  if (r === undefined) {
-    throw new Error(`no run for ${stack}`);
+  if (r === undefined || r.error !== undefined) {
+    throw new Error(`stack ${stack} did not run: ${r?.error?.message ?? "no run"}`);
   }
   return r;
 }
 
+type Meta = { name?: string; namespace?: string; labels?: Record<string, string> };
+const meta = (r: RecordedResource) => (r.inputs["metadata"] ?? {}) as Meta;
+
+/** The one resource of `type` whose `metadata.name` (and namespace, if given) match. */
+function byObjectName(
+  resources: Resources,
+  type: string,
+  name: string,
+  namespace?: string,
+): RecordedResource {
+  const found = resources
+    .ofType(type)
+    .filter(
+      (r) => meta(r).name === name && (namespace === undefined || meta(r).namespace === namespace),
+    );
+  if (found.length !== 1) {
+    throw new Error(`expected one ${type} ${namespace ?? "*"}/${name}, found ${found.length}`);
+  }
+  return found[0] as RecordedResource;
+}
+
+function releaseOf(resources: Resources, chart: string): RecordedResource {
+  const found = resources
+    .ofType("kubernetes:helm.sh/v3:Release")
+    .filter((r) => r.inputs["chart"] === chart);
+  expect(found).toHaveLength(1);
+  return found[0] as RecordedResource;
+}
+
+const COMPONENTS = {
+  "platform:cluster:PlatformNamespace": 3,
+  "platform:agent:GitLabAgent": 1,
+  "platform:ci:GitLabRunner": 1,
+  "platform:apps:AppNamespace": 2,
+  "platform:apps:AppDeployment": 2,
+  "platform:registry:RegistryAuth": 1,
+  "platform:ci:CiVariables": 1,
+};
+
+function componentCounts(resources: Resources): Record<string, number> {
+  return Object.fromEntries(
+    Object.entries(resources.countByType()).filter(([type]) => type.startsWith("platform:")),
+  );
+}
+
 describe.each(STACKS)("stack %s", (stack) => {
   test("runs without error", () => {
-    expect(run(stack).error).toBeUndefined();
+    expect(runs.get(stack)?.error).toBeUndefined();
   });
 
   test("every Kubernetes object is schema-valid", () => {
@@ -49,5 +101,343 @@ describe.each(STACKS)("stack %s", (stack) => {
       environment: stack,
       kubeContext: `${stack}-cluster`,
     });
+  });
+
+  test("gets the namespace, runner, registry auth, CI variables, agent and both apps", () => {
+    expect(componentCounts(run(stack).resources)).toEqual(COMPONENTS);
+  });
+
+  test("the managed namespace enforces baseline, app namespaces restricted, with a job quota", () => {
+    const { resources } = run(stack);
+    const level = (name: string) =>
+      meta(byObjectName(resources, "kubernetes:core/v1:Namespace", name)).labels?.[
+        "pod-security.kubernetes.io/enforce"
+      ];
+    expect([level("gitlab-managed-apps"), level("web"), level("api")]).toEqual([
+      "baseline",
+      "restricted",
+      "restricted",
+    ]);
+    expect(
+      byObjectName(
+        resources,
+        "kubernetes:core/v1:ResourceQuota",
+        "platform-quota",
+        "gitlab-managed-apps",
+      ),
+    ).toBeDefined();
+  });
+
+  test("the runner Release mounts the token Secret by name, after it, and its values hold no token", () => {
+    const { resources } = run(stack);
+    const secret = byObjectName(
+      resources,
+      "kubernetes:core/v1:Secret",
+      "gitlab-runner-token",
+      "gitlab-managed-apps",
+    );
+    expect(secret.secretInputs).toContain("stringData");
+    expect(secret.inputs["stringData"]).toEqual({
+      "runner-token": "glrt-mock-runner-runner",
+      "runner-registration-token": "",
+    });
+    const release = releaseOf(resources, "gitlab-runner");
+    expect(release.dependencies).toContain(secret.urn);
+    expect(release.inputs["namespace"]).toBe("gitlab-managed-apps");
+    const values = release.inputs["values"] as { runners: { secret: string }; gitlabUrl: string };
+    expect(values.runners.secret).toBe("gitlab-runner-token");
+    expect(values.gitlabUrl).toBe("https://gitlab.example.com");
+    expect(JSON.stringify(release.inputs)).not.toContain("glrt-");
+  });
+
+  test("the agent Release mounts its token Secret by name, after it, and commits its config", () => {
+    const { resources } = run(stack);
+    const secret = byObjectName(
+      resources,
+      "kubernetes:core/v1:Secret",
+      `gitlab-agent-${stack}-token`,
+      "gitlab-managed-apps",
+    );
+    expect(secret.secretInputs).toContain("stringData");
+    const release = releaseOf(resources, "gitlab-agent");
+    expect(release.dependencies).toContain(secret.urn);
+    expect(JSON.stringify(release.inputs)).not.toContain("glagent-");
+    const file = resources.find("pulumi-nodejs:dynamic/gitlab:RepositoryFile", "agent-config");
+    expect(file.inputs).toMatchObject({
+      project: "acme/platform",
+      branch: "main",
+      filePath: `.gitlab/agents/${stack}/config.yaml`,
+    });
+  });
+
+  test("a dockerconfigjson pull secret sits in every app namespace and app ServiceAccounts use it", () => {
+    const { resources } = run(stack);
+    for (const app of ["web", "api"]) {
+      const pull = byObjectName(
+        resources,
+        "kubernetes:core/v1:Secret",
+        "gitlab-registry-auth",
+        app,
+      );
+      expect(pull.inputs["type"]).toBe("kubernetes.io/dockerconfigjson");
+      expect(pull.secretInputs).toContain("data");
+      const sa = byObjectName(resources, "kubernetes:core/v1:ServiceAccount", app, app);
+      expect(sa.inputs["imagePullSecrets"]).toEqual([{ name: "gitlab-registry-auth" }]);
+    }
+    expect(
+      resources.find("pulumi-nodejs:dynamic/gitlab:ProjectDeployToken", "registry-deploy-token")
+        .inputs["scopes"],
+    ).toEqual(["read_registry"]);
+  });
+
+  test("every Secret's payload is a secret input and no ClusterRole exists beyond agent impersonation", () => {
+    const { resources } = run(stack);
+    for (const secret of resources.ofType("kubernetes:core/v1:Secret")) {
+      if (secret.inputs["type"] === "kubernetes.io/service-account-token") {
+        expect(secret.inputs["data"]).toBeUndefined();
+      } else {
+        expect([
+          secret.name,
+          secret.secretInputs.some((p) => /^(data|stringData)/.test(p)),
+        ]).toEqual([secret.name, true]);
+      }
+    }
+    const clusterRoles = resources.ofType("kubernetes:rbac.authorization.k8s.io/v1:ClusterRole");
+    expect(clusterRoles.map((r) => r.inputs["rules"])).toEqual([
+      [
+        {
+          apiGroups: [""],
+          resources: ["users"],
+          verbs: ["impersonate"],
+          resourceNames: expect.arrayContaining([
+            `gitlab-agent:${stack}:app:api`,
+          ]) as unknown as string[],
+        },
+      ],
+    ]);
+  });
+
+  test("app pipelines get KUBE_NAMESPACE, IMAGE_REPOSITORY and the agent's KUBE_CONTEXT in their scope", () => {
+    const { resources } = run(stack);
+    const variable = (project: string, key: string) =>
+      resources
+        .ofType("pulumi-nodejs:dynamic/gitlab:ProjectVariable")
+        .find((v) => v.inputs["project"] === project && v.inputs["key"] === key);
+    expect(variable("acme/api", "KUBE_CONTEXT")?.inputs).toMatchObject({
+      value: `acme/platform:${stack}`,
+      environmentScope: stack,
+    });
+    expect(variable("acme/api", "KUBE_NAMESPACE")?.inputs["value"]).toBe("api");
+    expect(variable("acme/web", "IMAGE_REPOSITORY")?.inputs["value"]).toBe(
+      "registry.gitlab.example.com/acme/web",
+    );
+    for (const v of resources.ofType("pulumi-nodejs:dynamic/gitlab:ProjectVariable")) {
+      expect(v.secretInputs).toContain("value");
+    }
+  });
+
+  test("exports what operators and pipelines need, and no credential", () => {
+    const r = run(stack);
+    expect(r.outputs).toMatchObject({
+      managedNamespace: "gitlab-managed-apps",
+      ciKubeContext: `acme/platform:${stack}`,
+      registrySecretName: "gitlab-registry-auth",
+      appNamespaceNames: { web: "web", api: "api" },
+      appUrls: { web: `https://web.${stack === "production" ? "" : `${stack}.`}example.com` },
+    });
+    expect(JSON.stringify(r.outputs)).not.toMatch(/glrt-|glagent-|gldt-|sa-token-/);
+  });
+});
+
+describe("differences between environments", () => {
+  test("dev deploys web directly: a deployer token, a token-free KUBECONFIG and a masked KUBE_TOKEN", () => {
+    const { resources } = run("dev");
+    const token = byObjectName(resources, "kubernetes:core/v1:Secret", "web-deployer-token", "web");
+    expect(token.inputs["type"]).toBe("kubernetes.io/service-account-token");
+    const vars = resources
+      .ofType("pulumi-nodejs:dynamic/gitlab:ProjectVariable")
+      .filter((v) => v.inputs["project"] === "acme/web");
+    const kubeconfig = vars.find((v) => v.inputs["key"] === "KUBECONFIG");
+    const kubeToken = vars.find((v) => v.inputs["key"] === "KUBE_TOKEN");
+    expect(kubeconfig?.inputs).toMatchObject({ variableType: "file", protected: true, raw: true });
+    expect(String(kubeconfig?.inputs["value"])).toContain("https://k8s.dev.example.com:6443");
+    expect(String(kubeconfig?.inputs["value"])).not.toContain("sa-token-");
+    expect(kubeToken?.inputs).toMatchObject({
+      masked: true,
+      protected: true,
+      value: "sa-token-app-web-deployer-token",
+    });
+    expect(vars.find((v) => v.inputs["key"] === "KUBE_CONTEXT")).toBeUndefined();
+  });
+
+  test("staging and production deploy both apps through the agent: no deployer tokens anywhere", () => {
+    for (const stack of ["staging", "production"]) {
+      const { resources } = run(stack);
+      expect(
+        resources
+          .ofType("kubernetes:core/v1:Secret")
+          .filter((s) => s.inputs["type"] === "kubernetes.io/service-account-token"),
+      ).toEqual([]);
+      const binding = byObjectName(
+        resources,
+        "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
+        "deployer",
+        "web",
+      );
+      expect(binding.inputs["subjects"]).toEqual([
+        {
+          apiGroup: "rbac.authorization.k8s.io",
+          kind: "User",
+          name: `gitlab-agent:${stack}:app:web`,
+        },
+      ]);
+    }
+  });
+
+  test("production: protected runner, PodDisruptionBudgets for both apps, images by digest", () => {
+    const { resources } = run("production");
+    expect(
+      resources.find("pulumi-nodejs:dynamic/gitlab:UserRunner", "runner-runner").inputs[
+        "accessLevel"
+      ],
+    ).toBe("ref_protected");
+    expect(
+      resources.ofType("kubernetes:policy/v1:PodDisruptionBudget").map((p) => meta(p).namespace),
+    ).toEqual(["web", "api"]);
+    const web = byObjectName(resources, "kubernetes:apps/v1:Deployment", "web", "web");
+    const spec = web.inputs["spec"] as {
+      replicas: number;
+      template: { spec: { containers: { image: string }[] } };
+    };
+    expect(spec.replicas).toBe(3);
+    expect(spec.template.spec.containers[0]?.image).toMatch(/@sha256:[a-f0-9]{64}$/);
+    expect(web.ignoreChanges).toEqual(["spec.template.spec.containers[0].image"]);
+  });
+
+  test("dev has no PodDisruptionBudgets (one replica each)", () => {
+    expect(run("dev").resources.ofType("kubernetes:policy/v1:PodDisruptionBudget")).toEqual([]);
+  });
+});
+
+describe("variants of the dev stack", () => {
+  const apps = [
+    { name: "web", project: "acme/web", image: { tag: "1.4.2" }, method: "direct" },
+    { name: "api", project: "acme/api", image: { tag: "2.0.1" }, method: "agent" },
+  ];
+
+  test("with capabilities switched off, their components and GitLab objects are absent", async () => {
+    const r = await runProgram("dev", {
+      config: {
+        "platform:features": { runner: false, agent: false, registryAuth: false },
+        "platform:apps": [{ ...apps[0] }],
+      },
+    });
+    expect(r.error).toBeUndefined();
+    expect(componentCounts(r.resources)).toEqual({
+      "platform:cluster:PlatformNamespace": 1,
+      "platform:apps:AppNamespace": 1,
+      "platform:apps:AppDeployment": 1,
+      "platform:ci:CiVariables": 1,
+    });
+    const types = Object.keys(r.resources.countByType());
+    for (const absent of [
+      "pulumi-nodejs:dynamic/gitlab:UserRunner",
+      "pulumi-nodejs:dynamic/gitlab:ClusterAgent",
+      "pulumi-nodejs:dynamic/gitlab:ProjectDeployToken",
+      "kubernetes:helm.sh/v3:Release",
+    ]) {
+      expect(types).not.toContain(absent);
+    }
+    const sa = byObjectName(r.resources, "kubernetes:core/v1:ServiceAccount", "web", "web");
+    expect(sa.inputs["imagePullSecrets"]).toBeUndefined();
+    expect(r.outputs["managedNamespace"]).toBeUndefined();
+  });
+
+  test("agent access as ci_job binds GitLab's CI job group; as agent, the agent's ServiceAccount", async () => {
+    const ciJob = await runProgram("dev", { config: { "platform:agent": { accessAs: "ci_job" } } });
+    expect(ciJob.error).toBeUndefined();
+    expect(
+      byObjectName(
+        ciJob.resources,
+        "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
+        "deployer",
+        "api",
+      ).inputs["subjects"],
+    ).toEqual([{ apiGroup: "rbac.authorization.k8s.io", kind: "Group", name: "gitlab:ci_job" }]);
+
+    const asAgent = await runProgram("dev", {
+      config: { "platform:agent": { accessAs: "agent" } },
+    });
+    expect(asAgent.error).toBeUndefined();
+    expect(
+      byObjectName(
+        asAgent.resources,
+        "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
+        "deployer",
+        "api",
+      ).inputs["subjects"],
+    ).toEqual([
+      { kind: "ServiceAccount", name: "gitlab-agent-dev", namespace: "gitlab-managed-apps" },
+    ]);
+    expect(asAgent.resources.ofType("kubernetes:rbac.authorization.k8s.io/v1:ClusterRole")).toEqual(
+      [],
+    );
+  });
+
+  test("with Flux, flux apps get an OCIRepository pulling with the registry secret, also in flux-system", async () => {
+    const r = await runProgram("dev", {
+      config: {
+        "platform:features": { flux: true },
+        "platform:apps": [
+          ...apps,
+          { name: "docs", project: "acme/docs", image: { tag: "1" }, method: "flux" },
+        ],
+      },
+    });
+    expect(r.error).toBeUndefined();
+    expect(componentCounts(r.resources)["platform:flux:FluxBootstrap"]).toBe(1);
+    const source = byObjectName(
+      r.resources,
+      "kubernetes:source.toolkit.fluxcd.io/v1:OCIRepository",
+      "docs",
+      "docs",
+    );
+    expect(source.inputs["spec"]).toEqual({
+      interval: "1m",
+      url: "oci://registry.gitlab.example.com/acme/docs/manifests",
+      ref: { tag: "dev" },
+      secretRef: { name: "gitlab-registry-auth" },
+    });
+    byObjectName(r.resources, "kubernetes:core/v1:Secret", "gitlab-registry-auth", "flux-system");
+    // Flux owns the docs workload: no AppDeployment, no CI deployer binding.
+    expect(r.resources.has("platform:apps:AppDeployment", "app-docs")).toBe(false);
+    expect(
+      r.resources
+        .ofType("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding")
+        .filter((b) => meta(b).namespace === "docs" && meta(b).name === "deployer"),
+    ).toEqual([]);
+  });
+
+  test("a review stack: no runner or agent, apps deployed directly into review/* scopes", async () => {
+    const r = await runProgram("review-42", {
+      stackFile: "Pulumi.dev.yaml",
+      config: {
+        "platform:environment": "review",
+        "platform:apps": [{ ...apps[0], method: undefined }],
+      },
+    });
+    expect(r.error).toBeUndefined();
+    expect(componentCounts(r.resources)).toEqual({
+      "platform:apps:AppNamespace": 1,
+      "platform:apps:AppDeployment": 1,
+      "platform:cluster:PlatformNamespace": 1,
+      "platform:registry:RegistryAuth": 1,
+      "platform:ci:CiVariables": 1,
+    });
+    const scopes = r.resources
+      .ofType("pulumi-nodejs:dynamic/gitlab:ProjectVariable")
+      .filter((v) => v.inputs["project"] === "acme/web")
+      .map((v) => v.inputs["environmentScope"]);
+    expect(new Set(scopes)).toEqual(new Set(["review/*"]));
   });
 });
