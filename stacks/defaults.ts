@@ -34,6 +34,10 @@ export interface EnvironmentDefaults {
   readonly agentAccessAs: "impersonate" | "ci_job" | "agent";
   /** GitLab environment scope of the variables published to app projects. */
   readonly environmentScope: string;
+  /** GitLab environment tier of this stack's environments. */
+  readonly environmentTier: "production" | "staging" | "testing" | "development" | "other";
+  /** Whether the environments are protected (GitLab Premium). */
+  readonly protectEnvironments: boolean;
   /** How apps deploy when `apps[].method` is unset. */
   readonly appMethod: "flux" | "agent" | "direct";
   readonly agentReplicas: number;
@@ -73,6 +77,7 @@ const allFeatures: Features = {
   agent: true,
   flux: false,
   apps: true,
+  environments: true,
 };
 
 /** The defaults table, one row per environment. */
@@ -98,6 +103,8 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, EnvironmentDefau
     agentAccessAs: "impersonate",
     environmentScope: "dev",
     appMethod: "agent",
+    environmentTier: "development",
+    protectEnvironments: false,
     agentReplicas: 1,
     appReplicas: 1,
     appResources: small(["50m", "250m"], ["64Mi", "256Mi"]),
@@ -130,6 +137,8 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, EnvironmentDefau
     agentAccessAs: "impersonate",
     environmentScope: "staging",
     appMethod: "agent",
+    environmentTier: "staging",
+    protectEnvironments: false,
     agentReplicas: 2,
     appReplicas: 2,
     appResources: small(["100m", "500m"], ["128Mi", "512Mi"]),
@@ -162,6 +171,8 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, EnvironmentDefau
     agentAccessAs: "impersonate",
     environmentScope: "production",
     appMethod: "agent",
+    environmentTier: "production",
+    protectEnvironments: true,
     agentReplicas: 2,
     appReplicas: 2,
     appResources: small(["250m", "1"], ["256Mi", "1Gi"]),
@@ -170,7 +181,8 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, EnvironmentDefau
     rules: { minAppReplicas: 2, credentialsMaskedAndProtected: true, privilegedNeedsReason: true },
   },
   review: {
-    features: { ...allFeatures, runner: false, agent: false, flux: false },
+    // Review apps get their environments from the pipeline (`environment: review/$CI_COMMIT_REF_SLUG`).
+    features: { ...allFeatures, runner: false, agent: false, flux: false, environments: false },
     quota: {
       requestsCpu: "2",
       requestsMemory: "4Gi",
@@ -190,6 +202,8 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, EnvironmentDefau
     agentAccessAs: "impersonate",
     environmentScope: "review/*",
     appMethod: "direct",
+    environmentTier: "testing",
+    protectEnvironments: false,
     agentReplicas: 1,
     appReplicas: 1,
     appResources: small(["50m", "250m"], ["64Mi", "256Mi"]),

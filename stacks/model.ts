@@ -42,6 +42,8 @@ export interface Features {
   readonly flux: boolean;
   /** App namespaces, ServiceAccounts and deploy RBAC for the apps in config. */
   readonly apps: boolean;
+  /** GitLab environments (and, where configured, protected environments) in the app projects. */
+  readonly environments: boolean;
 }
 
 /** The GitLab instance and the paths the platform serves. */
@@ -178,6 +180,27 @@ export interface AgentSettings {
   readonly rotation: string;
 }
 
+/** GitLab environment tiers. */
+export const ENVIRONMENT_TIERS = [
+  "production",
+  "staging",
+  "testing",
+  "development",
+  "other",
+] as const;
+
+/** The GitLab environment each app project gets for this stack. */
+export interface EnvironmentsSettings {
+  /** Environment name in every app project (a concrete name, not a wildcard scope). */
+  readonly name: string;
+  readonly tier: (typeof ENVIRONMENT_TIERS)[number];
+  /** Protect the environment (GitLab Premium): only `deployAccessLevel` and above may deploy. */
+  readonly protected: boolean;
+  readonly deployAccessLevel: "maintainer" | "developer";
+  /** Approvals a deployment needs (0 to 5), when protected. */
+  readonly requiredApprovals: number;
+}
+
 /** Flux settings. */
 export interface FluxSettings {
   readonly chartVersion: string;
@@ -220,5 +243,6 @@ export interface EnvironmentConfig {
   readonly ciVariables: readonly CiVariableSettings[];
   readonly agent: AgentSettings;
   readonly flux: FluxSettings;
+  readonly environments: EnvironmentsSettings;
   readonly apps: readonly AppSettings[];
 }

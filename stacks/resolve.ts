@@ -12,6 +12,7 @@ import {
 } from "./model";
 import { RawConfig, rawConfigSchema } from "./schema";
 import { validateEnvironmentScope, validateMaskedValue } from "../components/gitlab/variables";
+import { validateEnvironmentName } from "../components/gitlab/project-environment";
 
 /** Everything the config model is computed from: the stack's config, already read. */
 export interface ConfigSource {
@@ -267,6 +268,13 @@ function resolve(source: ConfigSource, raw: RawConfig, url: URL | undefined): En
       namespace: raw.flux?.namespace ?? "flux-system",
       interval: raw.flux?.interval ?? "1m",
     },
+    environments: {
+      name: raw.environments?.name ?? raw.gitlab.environmentScope ?? d.environmentScope,
+      tier: raw.environments?.tier ?? d.environmentTier,
+      protected: raw.environments?.protected ?? d.protectEnvironments,
+      deployAccessLevel: raw.environments?.deployAccessLevel ?? "maintainer",
+      requiredApprovals: raw.environments?.requiredApprovals ?? 0,
+    },
     apps,
   };
 }
@@ -313,6 +321,27 @@ function semanticProblems(config: EnvironmentConfig, raw: RawConfig): string[] {
   const scopeProblem = validateEnvironmentScope(config.gitlab.environmentScope);
   if (scopeProblem !== undefined) {
     problems.push(`gitlab.environmentScope: ${scopeProblem}`);
+  }
+
+  // GitLab environments: one concrete environment per app project.
+  // A name derived from an invalid scope is reported once, at gitlab.environmentScope.
+  const derivedFromBadScope = raw.environments?.name === undefined && scopeProblem !== undefined;
+  const environmentName =
+    config.features.environments && !derivedFromBadScope
+      ? validateEnvironmentName(config.environments.name)
+      : undefined;
+  if (environmentName !== undefined) {
+    // A wildcard scope (review/*) is no environment name: review pipelines create their own.
+    problems.push(`environments.name: ${environmentName}`);
+  }
+  if (config.environments.requiredApprovals > 0 && !config.environments.protected) {
+    problems.push(
+      problem(
+        ["environments", "requiredApprovals"],
+        "expected 0 unless environments.protected is true",
+        raw,
+      ),
+    );
   }
 
   // Runner.

@@ -14,7 +14,7 @@ import {
   QUANTITY,
   isCalendarDate,
 } from "./formats";
-import { AGENT_ACCESS_AS, DEPLOY_METHODS, ENVIRONMENTS } from "./model";
+import { AGENT_ACCESS_AS, DEPLOY_METHODS, ENVIRONMENT_TIERS, ENVIRONMENTS } from "./model";
 
 /**
  * The shape of the project-namespace config keys as a user writes them in `Pulumi.<stack>.yaml`.
@@ -62,6 +62,7 @@ const features = z.strictObject({
   agent: z.boolean().optional(),
   flux: z.boolean().optional(),
   apps: z.boolean().optional(),
+  environments: z.boolean().optional(),
 });
 
 const gitlabId = z.int("expected an integer").min(1, "expected a numeric GitLab id >= 1");
@@ -190,6 +191,18 @@ const flux = z.strictObject({
   interval: duration.optional(),
 });
 
+const environments = z.strictObject({
+  name: nonEmpty.optional(),
+  tier: z.enum(ENVIRONMENT_TIERS).optional(),
+  protected: z.boolean().optional(),
+  deployAccessLevel: z.enum(["maintainer", "developer"]).optional(),
+  requiredApprovals: z
+    .int("expected an integer")
+    .min(0, "expected an integer >= 0")
+    .max(5, "expected an integer <= 5")
+    .optional(),
+});
+
 const app = z.strictObject({
   // App names become Service names, which must start with a letter (RFC 1035).
   name: z
@@ -245,6 +258,7 @@ export const rawConfigSchema = z.strictObject({
   ciVariables: z.array(ciVariable).optional(),
   agent: agent.optional(),
   flux: flux.optional(),
+  environments: environments.optional(),
   apps: z.array(app).optional(),
 });
 

@@ -55,7 +55,7 @@ describe("invalid config is rejected by the program before any resource is regis
         'Invalid configuration for stack "dev" (3 problems):',
         '  - gitlab:baseUrl: expected the GitLab URL such as "https://gitlab.example.com" (pulumi config set gitlab:baseUrl …, or GITLAB_BASE_URL), got "gitlab.example.com"',
         "  - apps[1].name: expected a DNS-1035 label (a lowercase letter first, then lowercase letters, digits and '-', at most 63), got \"Web_App\"",
-        "  - replicas: expected one of the known keys (environment, kubeContext, kubeApiServer, gitlab, features, namespace, runner, registryAuth, ciVariables, agent, flux, apps), got an unknown key",
+        "  - replicas: expected one of the known keys (environment, kubeContext, kubeApiServer, gitlab, features, namespace, runner, registryAuth, ciVariables, agent, flux, environments, apps), got an unknown key",
       ].join("\n"),
     );
     expect(run.resources.all).toHaveLength(0);
@@ -404,6 +404,15 @@ describe("semantic checks", () => {
       ],
     ],
     [
+      "a wildcard environment name, approvals without protection",
+      {},
+      { environments: { name: "review/*", requiredApprovals: 1 } },
+      [
+        "environments.name: expected letters, digits, spaces and '-', '_', '/', '$', '{', '}', '.', not starting or ending with '/', at most 255 characters, got \"review/*\"",
+        "environments.requiredApprovals: expected 0 unless environments.protected is true, got 1",
+      ],
+    ],
+    [
       "an API server that is not https",
       {},
       { kubeApiServer: "http://k8s.example.com" },
@@ -462,6 +471,13 @@ describe("per-environment defaults", () => {
     expect(config.agent.accessAs).toBe("impersonate");
     expect(config.apps[0]?.method).toBe("agent");
     expect(config.gitlab.environmentScope).toBe("production");
+    expect(config.environments).toEqual({
+      name: "production",
+      tier: "production",
+      protected: true,
+      deployAccessLevel: "maintainer",
+      requiredApprovals: 0,
+    });
   });
 
   test("review: no runner, agent or Flux of its own; apps deploy direct into review/* scopes", () => {
@@ -480,6 +496,7 @@ describe("per-environment defaults", () => {
       agent: false,
       flux: false,
       apps: true,
+      environments: false,
     });
   });
 
