@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { defaultKasAddress, defaultRegistryHost, ENVIRONMENT_DEFAULTS, PINNED } from "./defaults";
 import { ConfigError, ConfigPath, formatIssue, problem } from "./errors";
-import { parseQuantity } from "./formats";
+import { DNS_LABEL, parseQuantity } from "./formats";
 import {
   AppSettings,
   CiVariableSettings,
@@ -203,7 +203,8 @@ function resolve(source: ConfigSource, raw: RawConfig, url: URL | undefined): En
 
   const apps: AppSettings[] = (raw.apps ?? []).map((a) => ({
     name: a.name,
-    namespace: a.namespace ?? a.name,
+    // Review stacks share a cluster with others: their namespaces carry the stack's name.
+    namespace: a.namespace ?? (env === "review" ? `${a.name}-${source.stack}` : a.name),
     project: a.project,
     image: {
       repository: a.image?.repository ?? `${registryHost}/${a.project.toLowerCase()}`,
@@ -526,6 +527,11 @@ function semanticProblems(config: EnvironmentConfig, raw: RawConfig): string[] {
       } else {
         seenHosts.set(host, i);
       }
+    }
+    if (!DNS_LABEL.test(a.namespace)) {
+      problems.push(
+        `apps[${i}].namespace: expected a DNS-1123 label (lowercase letters, digits and '-', at most 63), got "${a.namespace}" (derived from the app and stack names; set it explicitly)`,
+      );
     }
     if (a.namespace === config.namespace.name) {
       problems.push(

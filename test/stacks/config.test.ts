@@ -413,6 +413,14 @@ describe("semantic checks", () => {
       ],
     ],
     [
+      "a review namespace derived from a stack name that is no DNS label",
+      { stack: "Review_42" },
+      { environment: "review", kubeApiServer: "https://k8s.example.com", apps: [app()] },
+      [
+        "apps[0].namespace: expected a DNS-1123 label (lowercase letters, digits and '-', at most 63), got \"web-Review_42\" (derived from the app and stack names; set it explicitly)",
+      ],
+    ],
+    [
       "an API server that is not https",
       {},
       { kubeApiServer: "http://k8s.example.com" },
@@ -488,6 +496,7 @@ describe("per-environment defaults", () => {
       ),
     );
     expect(config.apps[0]?.method).toBe("direct");
+    expect(config.apps[0]?.namespace).toBe("web-review-42");
     expect(config.gitlab.environmentScope).toBe("review/*");
     expect(config.features).toEqual({
       runner: false,
