@@ -85,33 +85,6 @@ function kubernetesTable(namespace = "gitlab-managed-apps") {
   };
 }
 
-interface TriggerRequest {
-  getName(): string;
-  hasReplacementTrigger(): boolean;
-  getReplacementTrigger(): { toJavaScript(): unknown } | undefined;
-}
-interface MonitorLike {
-  registerResource(req: TriggerRequest, callback: unknown): unknown;
-}
-
-/**
- * The `replacementTrigger` option of each registration, by resource name. The shared recorder
- * does not capture that option, so this wraps the mock monitor once more; call it inside
- * `record`'s build callback, after the recorder's mocks are installed.
- */
-function captureReplacementTriggers(): Record<string, unknown> {
-  const captured: Record<string, unknown> = {};
-  const monitor = (pulumi.runtime as unknown as { getMonitor(): MonitorLike }).getMonitor();
-  const original = monitor.registerResource.bind(monitor);
-  monitor.registerResource = (req, callback) => {
-    if (req.hasReplacementTrigger()) {
-      captured[req.getName()] = req.getReplacementTrigger()?.toJavaScript();
-    }
-    return original(req, callback);
-  };
-  return captured;
-}
-
 /** Records a GitLabRunner named `name`; the error message instead when the constructor throws. */
 function build(args: GitLabRunnerArgs, name = "ci") {
   return record((provider) => {
@@ -417,13 +390,15 @@ describe("GitLabRunner", () => {
   });
 
   test("the rotation marker replaces the runner, is in its maintenance note and on the manager pod", async () => {
-    const { resources: all, result: triggers } = await record((provider) => {
-      const captured = captureReplacementTriggers();
-      new GitLabRunner("ci", { ...base, rotation: "2026-02-01" }, { provider });
-      return captured;
-    });
+    const { resources: all } = await record(
+      (provider) => new GitLabRunner("ci", { ...base, rotation: "2026-02-01" }, { provider }),
+    );
     // Only the GitLab runner is replaced by a new marker; the Secret and the release update.
-    expect(triggers).toEqual({ "ci-runner": "2026-02-01" });
+    expect(
+      all.all
+        .filter((r) => r.replacementTrigger !== undefined)
+        .map((r) => [r.name, r.replacementTrigger]),
+    ).toEqual([["ci-runner", "2026-02-01"]]);
     const runner = all.find(USER_RUNNER, "ci-runner");
     expect(runner.deleteBeforeReplace).toBe(false);
     expect(runner.inputs["maintenanceNote"]).toBe(

@@ -28,6 +28,8 @@ export interface RecordedResource {
   readonly ignoreChanges: readonly string[];
   readonly replaceOnChanges: readonly string[];
   readonly deleteBeforeReplace: boolean;
+  /** The `replacementTrigger` option's value; undefined when not set. */
+  readonly replacementTrigger: unknown;
   readonly protect: boolean;
   /** For dynamic resources: the serialized provider's source text. */
   readonly serializedProvider: string | undefined;
@@ -153,6 +155,8 @@ interface RegisterRequest {
   getIgnorechangesList(): string[];
   getReplaceonchangesList(): string[];
   getDeletebeforereplace(): boolean;
+  hasReplacementTrigger(): boolean;
+  getReplacementTrigger(): { toJavaScript(): unknown } | undefined;
 }
 
 interface RegisterResponse {
@@ -181,6 +185,9 @@ function record(req: RegisterRequest, response: RegisterResponse): RecordedResou
     ignoreChanges: req.getIgnorechangesList(),
     replaceOnChanges: req.getReplaceonchangesList(),
     deleteBeforeReplace: req.getDeletebeforereplace(),
+    replacementTrigger: req.hasReplacementTrigger()
+      ? req.getReplacementTrigger()?.toJavaScript()
+      : undefined,
     protect: req.getProtect(),
     serializedProvider: typeof provider === "string" ? provider : undefined,
   };
