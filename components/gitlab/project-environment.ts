@@ -176,9 +176,11 @@ export function createProjectEnvironmentProvider(overrides?: Partial<ClientSetti
         return { ...news, ...fromApi(olds.project, updated) };
       },
       delete: async (api, _id, props) => {
-        // GitLab deletes only stopped environments (403 otherwise).
+        // GitLab deletes only stopped environments (403 otherwise). `force` stops it without
+        // running the last deployment's `on_stop` job: removing the environment from Pulumi must
+        // not start a teardown pipeline.
         if (props.stopBeforeDestroy === true && props.state !== "stopped") {
-          await api.use(Environments).stop(props.project, props.environmentId);
+          await api.use(Environments).stop(props.project, props.environmentId, { force: "true" });
         }
         await api.use(Environments).remove(props.project, props.environmentId);
       },

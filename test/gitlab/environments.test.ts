@@ -69,7 +69,10 @@ describe("ProjectEnvironment", () => {
     });
 
     await p.delete?.(created.id, updated?.outs);
-    expect(fake.requests("POST", /environments\/\d+\/stop$/)).toHaveLength(1);
+    const stops = fake.requests("POST", /environments\/\d+\/stop$/);
+    expect(stops).toHaveLength(1);
+    // Forced: no on_stop job runs because Pulumi removes the environment.
+    expect({ ...stops[0]?.query, ...stops[0]?.body }["force"]).toBe("true");
     expect(fake.state.environments.size).toBe(0);
     await expect(p.delete?.(created.id, updated?.outs)).resolves.toBeUndefined();
   });
