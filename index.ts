@@ -5,6 +5,7 @@ import { AppDeployment } from "./components/app-deployment";
 import { CiVariables, PublishedAppVariables } from "./components/ci-variables";
 import { FluxBootstrap } from "./components/flux-bootstrap";
 import { GitLabAgent } from "./components/gitlab-agent";
+import { fluxKustomizationPath, GitLabEnvironments } from "./components/gitlab-environments";
 import { GitLabRunner } from "./components/gitlab-runner";
 import { agentKubeContext, CI_JOB_GROUP, impersonatedAppUser } from "./components/identities";
 import { PlatformNamespace } from "./components/platform-namespace";
@@ -204,6 +205,42 @@ const variables = features.ciVariables
     )
   : undefined;
 
+// GitLab environments in the app projects: deployment history, the agent and namespace for the
+// environment's Kubernetes view, and (production) who may deploy.
+const environments =
+  features.environments && apps.length > 0
+    ? new GitLabEnvironments(
+        "environments",
+        {
+          name: config.environments.name,
+          tier: config.environments.tier,
+          ...(config.environments.protected
+            ? {
+                protection: {
+                  deployAccessLevel: config.environments.deployAccessLevel,
+                  requiredApprovalCount: config.environments.requiredApprovals,
+                },
+              }
+            : {}),
+          apps: apps.map((app) => ({
+            app: app.name,
+            project: app.project,
+            namespace: app.namespace,
+            ...(urls[app.name] === undefined ? {} : { url: urls[app.name] }),
+            ...(agent === undefined
+              ? {}
+              : {
+                  clusterAgentId: agent.agentId,
+                  ...(app.method === "flux"
+                    ? { fluxResourcePath: fluxKustomizationPath(app.namespace, app.name) }
+                    : {}),
+                }),
+          })),
+        },
+        opts,
+      )
+    : undefined;
+
 export const environment = config.environment;
 export const kubeContext = config.kubeContext;
 export const clusterProvider = cluster.urn;
@@ -221,3 +258,4 @@ export const appNamespaceNames = Object.fromEntries(
 export const appUrls = urls;
 export const ciVariableIds = variables?.variableIds;
 export const fluxNamespace = flux?.namespace;
+export const gitlabEnvironmentIds = environments?.environmentIds;

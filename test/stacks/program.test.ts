@@ -64,6 +64,7 @@ const COMPONENTS = {
   "platform:apps:AppDeployment": 2,
   "platform:registry:RegistryAuth": 1,
   "platform:ci:CiVariables": 1,
+  "platform:ci:GitLabEnvironments": 1,
 };
 
 function componentCounts(resources: Resources): Record<string, number> {
@@ -103,7 +104,7 @@ describe.each(STACKS)("stack %s", (stack) => {
     });
   });
 
-  test("gets the namespace, runner, registry auth, CI variables, agent and both apps", () => {
+  test("gets the namespace, runner, registry auth, CI variables, agent, environments and both apps", () => {
     expect(componentCounts(run(stack).resources)).toEqual(COMPONENTS);
   });
 
@@ -314,6 +315,48 @@ describe("differences between environments", () => {
     expect(web.ignoreChanges).toEqual(["spec.template.spec.containers[0].image"]);
   });
 
+  test("each app project gets the stack's GitLab environment, protected only in production", () => {
+    for (const stack of STACKS) {
+      const { resources } = run(stack);
+      const envs = resources
+        .ofType("pulumi-nodejs:dynamic/gitlab:ProjectEnvironment")
+        .sort((a, b) => String(a.inputs["project"]).localeCompare(String(b.inputs["project"])));
+      expect(envs.map((e) => [e.inputs["project"], e.inputs["name"], e.inputs["tier"]])).toEqual([
+        [
+          "acme/api",
+          stack,
+          { dev: "development", staging: "staging", production: "production" }[stack],
+        ],
+        [
+          "acme/web",
+          stack,
+          { dev: "development", staging: "staging", production: "production" }[stack],
+        ],
+      ]);
+      // The agent and namespace give the environment its Kubernetes view.
+      expect(envs[0]?.inputs).toMatchObject({
+        clusterAgentId: 7,
+        kubernetesNamespace: "api",
+        stopBeforeDestroy: true,
+      });
+      const protections = resources
+        .ofType("pulumi-nodejs:dynamic/gitlab:ProjectProtectedEnvironment")
+        .sort((a, b) => String(a.inputs["project"]).localeCompare(String(b.inputs["project"])));
+      if (stack === "production") {
+        expect(protections.map((p) => [p.inputs["project"], p.inputs["environment"]])).toEqual([
+          ["acme/api", "production"],
+          ["acme/web", "production"],
+        ]);
+        expect(protections[0]?.inputs).toMatchObject({
+          deployAccessLevels: [{ accessLevel: "maintainer" }],
+          requiredApprovalCount: 0,
+        });
+      } else {
+        expect(protections).toEqual([]);
+      }
+    }
+  });
+
   test("dev has no PodDisruptionBudgets (one replica each)", () => {
     expect(run("dev").resources.ofType("kubernetes:policy/v1:PodDisruptionBudget")).toEqual([]);
   });
@@ -328,7 +371,12 @@ describe("variants of the dev stack", () => {
   test("with capabilities switched off, their components and GitLab objects are absent", async () => {
     const r = await runProgram("dev", {
       config: {
-        "platform:features": { runner: false, agent: false, registryAuth: false },
+        "platform:features": {
+          runner: false,
+          agent: false,
+          registryAuth: false,
+          environments: false,
+        },
         "platform:apps": [{ ...apps[0] }],
       },
     });
