@@ -317,10 +317,13 @@ export interface AgentHelmValuesInput {
   /** GitLab's id of the current token, as a string. */
   readonly tokenId: pulumi.Input<string>;
   readonly rotation: string;
+  /** agentk image tag; the chart's appVersion when undefined. */
+  readonly imageTag?: string | undefined;
 }
 
 /** Values of the gitlab-agent chart (names checked against chart 2.6.2's values.yaml). */
 export type AgentHelmValues = {
+  readonly image?: { readonly tag: string };
   readonly replicas: number;
   readonly rbac: { readonly create: boolean };
   readonly serviceAccount: { readonly create: boolean; readonly name: string };
@@ -347,6 +350,7 @@ export type AgentHelmValues = {
  */
 export function agentHelmValues(input: AgentHelmValuesInput): AgentHelmValues {
   return {
+    ...(input.imageTag === undefined ? {} : { image: { tag: input.imageTag } }),
     replicas: input.replicas,
     rbac: { create: false },
     serviceAccount: { create: false, name: input.serviceAccountName },
@@ -384,6 +388,7 @@ export function agentHelmValues(input: AgentHelmValuesInput): AgentHelmValues {
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const GITLAB_PATH = /^[A-Za-z0-9_][A-Za-z0-9_.-]*(\/[A-Za-z0-9_][A-Za-z0-9_.-]*)*$/;
 const SEMVER = /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/;
+const IMAGE_TAG = /^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/;
 const QUANTITY =
   /^[+]?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE][+-]?[0-9]+))?$/;
 const KAS_SCHEMES = ["wss:", "ws:", "grpcs:", "grpc:"];
@@ -400,6 +405,7 @@ export interface AgentArgsToValidate extends AgentConfigInput {
   readonly rotation: string;
   readonly branch: string;
   readonly resources: AgentResources;
+  readonly imageTag?: string | undefined;
 }
 
 /** Every problem with the arguments, `path: reason` each; empty when valid. */
@@ -431,6 +437,11 @@ export function validateAgentArgs(a: AgentArgsToValidate): string[] {
     SEMVER.test(a.chartVersion),
     "chartVersion",
     `expected a version such as 2.6.2, ${got(a.chartVersion)}`,
+  );
+  check(
+    a.imageTag === undefined || IMAGE_TAG.test(a.imageTag),
+    "imageTag",
+    `expected an agentk image tag such as v18.6.0, ${got(a.imageTag)}`,
   );
   check(
     isKasAddress(a.kasAddress),

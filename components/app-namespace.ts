@@ -82,6 +82,12 @@ export const DEPLOYER_ROLE = "deployer";
  *   `kubectl logs deploy/<app>`). No pods/exec, no pods/attach, no port-forward.
  * - events get/list/watch: `kubectl describe` and `kubectl events` show scheduling/pull failures.
  * watch reveals nothing list does not. Namespaced only, no Secrets or ConfigMaps, no RBAC.
+ *
+ * Limit worth knowing: whoever may patch a Deployment may change its pod template, e.g. mount a
+ * Secret of the namespace and print it in the logs. The deployer can therefore read what its own
+ * namespace holds (the pull secret, the deployer token), nothing beyond it; keep credentials CI
+ * must not see out of app namespaces. Restricting patches to the image would need an admission
+ * policy (ValidatingAdmissionPolicy), which this platform does not install.
  */
 export const DEPLOYER_RULES: readonly k8s.types.input.rbac.v1.PolicyRule[] = [
   {

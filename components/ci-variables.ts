@@ -47,6 +47,12 @@ export interface PublishedAppVariables {
   readonly kubeconfig?: pulumi.Output<string>;
   /** Direct apps: the deployer token, published as masked `KUBE_TOKEN`. Given with `kubeconfig`. */
   readonly kubeToken?: pulumi.Output<string>;
+  /**
+   * Whether `KUBECONFIG` and `KUBE_TOKEN` are protected (only pipelines of protected branches and
+   * tags get them). Default `true`. Review apps deploy from merge-request branches, which are not
+   * protected: there they must be `false`.
+   */
+  readonly protectCredentials?: boolean;
 }
 
 /** Arguments of {@link CiVariables}. */
@@ -178,7 +184,7 @@ export function publishedVariables(p: PublishedAppVariables, index: number): Pla
         // masked. raw: its exec script reads `$KUBE_TOKEN` at run time; expanded, GitLab would
         // write the token into the file (it expands file variables' content, gitlab#209670).
         variableType: "file",
-        protected: true,
+        protected: p.protectCredentials ?? true,
         masked: false,
         raw: true,
         description: `Kubeconfig of ${p.app}'s deployer; reads the token from KUBE_TOKEN (published by the platform)`,
@@ -188,10 +194,10 @@ export function publishedVariables(p: PublishedAppVariables, index: number): Pla
         origin: origin("KUBE_TOKEN"),
         key: "KUBE_TOKEN",
         value: p.kubeToken,
-        // The credential: masked in job logs, and only for protected refs. A JWT fits GitLab's
-        // non-raw masking alphabet.
+        // The credential: masked in job logs, and (by default) only for protected refs. A JWT
+        // fits GitLab's non-raw masking alphabet.
         variableType: "env_var",
-        protected: true,
+        protected: p.protectCredentials ?? true,
         masked: true,
         raw: false,
         description: `Token of ${p.app}'s deployer ServiceAccount (published by the platform)`,

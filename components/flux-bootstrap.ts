@@ -145,7 +145,12 @@ export function fluxValues(): Record<string, unknown> {
     // (which has no rights) and may not reference sources in other namespaces.
     multitenancy: { enabled: true, defaultServiceAccount: "default", privileged: true },
     sourceController: { create: true, resources },
-    kustomizeController: { create: true, resources },
+    // The rest of Flux's multi-tenancy lockdown: tenant artifacts may not pull remote bases.
+    kustomizeController: {
+      create: true,
+      resources,
+      container: { additionalArgs: ["--no-remote-bases=true"] },
+    },
     helmController: { create: false },
     notificationController: { create: false },
     imageAutomationController: { create: false },

@@ -42,6 +42,11 @@ export interface GitLabAgentArgs {
    * the old one is revoked), updates the token Secret in place and rolls the agent pods.
    */
   readonly rotation: string;
+  /**
+   * agentk image tag (e.g. `v18.6.0`). Default: the chart's appVersion. GitLab supports agentk
+   * only within one minor version of the GitLab release, so set it to match your GitLab.
+   */
+  readonly imageTag?: string;
   /** Branch the configuration file is committed to; GitLab reads the default branch. Default `main`. */
   readonly branch?: string;
   /**
@@ -123,7 +128,8 @@ export class GitLabAgent extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    // Tokens cannot be edited: the rotation marker in the description replaces the token.
+    // Tokens cannot be edited: ClusterAgentToken's provider replaces the token on any change, so
+    // the rotation marker in the description rotates it (new token first, then the old revoked).
     const token = new ClusterAgentToken(
       `${name}-token`,
       {
@@ -132,7 +138,7 @@ export class GitLabAgent extends pulumi.ComponentResource {
         name: `${agentName}-pulumi`,
         description: `Managed by Pulumi; rotation ${args.rotation}`,
       },
-      { parent: this, replaceOnChanges: ["description"] },
+      { parent: this },
     );
 
     // Cluster side: the token Secret, agentk's ServiceAccount and least-privilege RBAC.
@@ -229,6 +235,7 @@ export class GitLabAgent extends pulumi.ComponentResource {
           resources,
           tokenId: token.tokenId.apply(String),
           rotation: args.rotation,
+          imageTag: args.imageTag,
         }),
         // Wait until the agent pods are ready.
         skipAwait: false,

@@ -141,11 +141,11 @@ export class GitLabRunner extends pulumi.ComponentResource {
       {
         parent: this,
         // A new marker means a new runner and token, created before the old runner is deleted so
-        // jobs keep a runner during the switch. `replacementTrigger` does the replacing: the
-        // dynamic provider's diff reports no changed keys, so `replaceOnChanges` on the note (which
-        // carries the marker for people reading GitLab's runner list) alone would never fire.
+        // jobs keep a runner during the switch. `replacementTrigger` does the replacing (the engine
+        // honours it from Pulumi 3.208; index.ts requires that). `replaceOnChanges` could not: the
+        // dynamic provider's diff names no changed keys, so the note (which shows the marker in
+        // GitLab's runner list) would just be updated in place.
         replacementTrigger: args.rotation,
-        replaceOnChanges: ["maintenanceNote"],
       },
     );
 

@@ -219,6 +219,27 @@ describe("CiVariables", () => {
     expect(resources.has(PV, "ci-project:apps/web:KUBE_CONTEXT:production")).toBe(false);
   });
 
+  test("review apps deploy from unprotected merge-request branches: their credentials can be unprotected", async () => {
+    const base = args();
+    const web = base.published.find((p) => p.app === "web") as PublishedAppVariables;
+    const { resources } = await record(
+      () =>
+        new CiVariables("ci", {
+          ...base,
+          variables: [],
+          published: [{ ...web, protectCredentials: false }],
+        }),
+    );
+    const input = (key: string) =>
+      resources.find(PV, `ci-project:apps/web:${key}:production`).inputs;
+    expect([input("KUBECONFIG")["protected"], input("KUBE_TOKEN")["protected"]]).toEqual([
+      false,
+      false,
+    ]);
+    // Still masked: unprotected is not unmasked.
+    expect(input("KUBE_TOKEN")["masked"]).toBe(true);
+  });
+
   test("KUBE_CONTEXT only for agent apps; flux apps get namespace and image repository only", async () => {
     const { resources } = await build();
     expect(resources.find(PV, "ci-project:apps/api:KUBE_CONTEXT:production").inputs).toEqual(

@@ -57,7 +57,10 @@ describe("FluxBootstrap", () => {
       installCRDs: true,
       multitenancy: { enabled: true, defaultServiceAccount: "default" },
       sourceController: { create: true },
-      kustomizeController: { create: true },
+      kustomizeController: {
+        create: true,
+        container: { additionalArgs: ["--no-remote-bases=true"] },
+      },
       helmController: { create: false },
       notificationController: { create: false },
       imageAutomationController: { create: false },

@@ -141,7 +141,8 @@ describe("GitLabAgent", () => {
       name: "prod-pulumi",
       description: "Managed by Pulumi; rotation 2025-01",
     });
-    expect(token.replaceOnChanges).toEqual(["description"]);
+    // Replacement comes from the token provider's diff (any change replaces), not an option.
+    expect(token.replaceOnChanges).toEqual([]);
     expect(token.deleteBeforeReplace).toBe(false);
 
     // The token Secret: fixed name, key `token`, sent as a secret.
@@ -361,7 +362,7 @@ describe("GitLabAgent", () => {
     const after = (await build({ rotation: "2025-07" })).resources;
     const tokenOf = (r: Resources) => r.find(T.token, "agent-token");
     expect(tokenOf(after).inputs["description"]).toBe("Managed by Pulumi; rotation 2025-07");
-    expect(tokenOf(after).replaceOnChanges).toEqual(["description"]);
+    expect(tokenOf(after).replaceOnChanges).toEqual([]);
     expect(valuesOf(after)["podAnnotations"]).toEqual({
       "gitlab-cd-platform/agent-token-id": "9",
       "gitlab-cd-platform/agent-token-rotation": "2025-07",
@@ -494,10 +495,20 @@ describe("GitLabAgent", () => {
     );
   });
 
+  test("the agentk image tag follows the GitLab version when set, the chart's appVersion otherwise", async () => {
+    const pinned = await build({ imageTag: "v18.6.0" });
+    expect(valuesOf(pinned.resources)["image"]).toEqual({ tag: "v18.6.0" });
+    const unpinned = await build({});
+    expect(valuesOf(unpinned.resources)).not.toHaveProperty("image");
+  });
+
   test("reports every problem, one line each", () => {
-    expect(() => new GitLabAgent("agent", { ...base, replicas: 0, rotation: "" })).toThrow(
+    expect(
+      () => new GitLabAgent("agent", { ...base, replicas: 0, rotation: "", imageTag: "latest" }),
+    ).toThrow(
       new Error(
-        'GitLabAgent "agent": replicas: expected a positive integer, got 0\n' +
+        'GitLabAgent "agent": imageTag: expected an agentk image tag such as v18.6.0, got "latest"\n' +
+          'GitLabAgent "agent": replicas: expected a positive integer, got 0\n' +
           'GitLabAgent "agent": rotation: expected a non-empty marker, got ""',
       ),
     );

@@ -151,7 +151,7 @@ describe("GitLabRunner", () => {
       paused: false,
       maintenanceNote: "Managed by Pulumi (platform/test, GitLabRunner ci); token rotation 1",
     });
-    expect(runner.replaceOnChanges).toEqual(["maintenanceNote"]);
+    expect(runner.replaceOnChanges).toEqual([]);
     // Create-before-delete: the new runner exists before the old one goes.
     expect(runner.deleteBeforeReplace).toBe(false);
     expect(runner.parent).toBe(component.urn);
@@ -404,7 +404,7 @@ describe("GitLabRunner", () => {
     expect(runner.inputs["maintenanceNote"]).toBe(
       "Managed by Pulumi (platform/test, GitLabRunner ci); token rotation 2026-02-01",
     );
-    expect(runner.replaceOnChanges).toEqual(["maintenanceNote"]);
+    expect(runner.replaceOnChanges).toEqual([]);
     const values = all.find(RELEASE, "ci-release").inputs["values"] as {
       podAnnotations: Record<string, string>;
     };
