@@ -25,31 +25,44 @@ const cluster = new k8s.Provider("cluster", {
 });
 const opts = { provider: cluster };
 
-// The managed namespace holds the runner, its job pods and the agent. Job images commonly run as
-// root, so it enforces `baseline` (`privileged` for a privileged runner) and warns at `restricted`.
-const managed =
-  features.runner || features.agent
-    ? new PlatformNamespace(
-        "managed",
-        {
-          name: config.namespace.name,
-          component: "gitlab-managed-apps",
-          podSecurity: features.runner && config.runner.privileged ? "privileged" : "baseline",
-          quota: config.namespace.quota,
-          limitRange: config.namespace.limitRange,
-        },
-        opts,
-      )
-    : undefined;
+// Runner token rotation relies on the `replacementTrigger` option, which older engines ignore
+// silently; fail instead of pretending to rotate.
+void pulumi.requirePulumiVersion(">=3.208.0");
+
+// The managed namespace holds the runner and its job pods. Job images commonly run as root, so it
+// enforces `baseline` (`privileged` for a privileged runner) and warns at `restricted`.
+const managed = features.runner
+  ? new PlatformNamespace(
+      "managed",
+      {
+        name: config.namespace.name,
+        component: "gitlab-managed-apps",
+        podSecurity: config.runner.privileged ? "privileged" : "baseline",
+        quota: config.namespace.quota,
+        limitRange: config.namespace.limitRange,
+      },
+      opts,
+    )
+  : undefined;
+
+// agentk runs apart from the runner: job pods (which may create pods and read Secrets in their
+// namespace) must never run as the agent's ServiceAccount or read its token.
+const agentNamespace = features.agent
+  ? new PlatformNamespace(
+      "agent-namespace",
+      { name: config.agent.namespace, component: "gitlab-agent", podSecurity: "restricted" },
+      opts,
+    )
+  : undefined;
 
 const agentApps = features.apps ? config.apps.filter((a) => a.method === "agent") : [];
 const agent =
-  managed !== undefined && features.agent
+  agentNamespace !== undefined
     ? new GitLabAgent(
         "agent",
         {
           ...config.agent,
-          namespace: managed.name,
+          namespace: agentNamespace.name,
           projectPath: gitlab.projectPath,
           branch: gitlab.defaultBranch,
           apps: agentApps.map((a) => ({
@@ -98,7 +111,7 @@ function deployerOf(app: AppSettings): AppDeployer {
           return {
             kind: "agent",
             serviceAccountName: agent?.serviceAccountName ?? "",
-            serviceAccountNamespace: config.namespace.name,
+            serviceAccountNamespace: config.agent.namespace,
           };
       }
   }
@@ -171,7 +184,8 @@ const registry = features.registryAuth
         registryHost: gitlab.registryHost,
         namespaces: {
           ...Object.fromEntries([...appNamespaces].map(([app, ns]) => [app, ns.namespace])),
-          ...(flux === undefined ? {} : { flux: flux.namespace }),
+          // Keys are app names (DNS labels, no dots), so this one cannot collide with an app.
+          ...(flux === undefined ? {} : { "flux.ns": flux.namespace }),
         },
       },
       opts,
@@ -184,6 +198,7 @@ const published: PublishedAppVariables[] = apps.map((app) => {
     app: app.name,
     project: app.project,
     environmentScope: gitlab.environmentScope,
+    protectCredentials: gitlab.protectPublishedCredentials,
     namespace: app.namespace,
     imageRepository: app.image.repository,
     ...(app.method === "agent" && agent !== undefined ? { kubeContext: agent.kubeContext } : {}),
@@ -245,6 +260,7 @@ export const environment = config.environment;
 export const kubeContext = config.kubeContext;
 export const clusterProvider = cluster.urn;
 export const managedNamespace = managed?.name;
+export const agentNamespaceName = agentNamespace?.name;
 export const runnerId = runner?.runnerId;
 export const agentId = agent?.agentId;
 /** What app pipelines pass to `kubectl config use-context` (agent apps). */

@@ -53,6 +53,11 @@ export interface EnvironmentDefaults {
     readonly credentialsMaskedAndProtected: boolean;
     /** A privileged runner needs `runner.privilegedReason`. */
     readonly privilegedNeedsReason: boolean;
+    /**
+     * `agent.accessAs: ci_job` is allowed. It needs the agent to impersonate any user and group,
+     * which amounts to cluster-admin for whoever holds the agent's identity.
+     */
+    readonly allowCiJobAccess: boolean;
   };
 }
 
@@ -114,6 +119,7 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, EnvironmentDefau
       minAppReplicas: 1,
       credentialsMaskedAndProtected: false,
       privilegedNeedsReason: false,
+      allowCiJobAccess: true,
     },
   },
   staging: {
@@ -148,6 +154,7 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, EnvironmentDefau
       minAppReplicas: 1,
       credentialsMaskedAndProtected: false,
       privilegedNeedsReason: false,
+      allowCiJobAccess: true,
     },
   },
   production: {
@@ -178,7 +185,12 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, EnvironmentDefau
     appResources: small(["250m", "1"], ["256Mi", "1Gi"]),
     podDisruptionBudget: true,
     protectCredentials: true,
-    rules: { minAppReplicas: 2, credentialsMaskedAndProtected: true, privilegedNeedsReason: true },
+    rules: {
+      minAppReplicas: 2,
+      credentialsMaskedAndProtected: true,
+      privilegedNeedsReason: true,
+      allowCiJobAccess: false,
+    },
   },
   review: {
     // Review apps get their environments from the pipeline (`environment: review/$CI_COMMIT_REF_SLUG`).
@@ -213,6 +225,7 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, EnvironmentDefau
       minAppReplicas: 1,
       credentialsMaskedAndProtected: false,
       privilegedNeedsReason: false,
+      allowCiJobAccess: true,
     },
   },
 };

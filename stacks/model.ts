@@ -64,6 +64,8 @@ export interface GitLabSettings {
   readonly defaultBranch: string;
   /** GitLab environment scope of the variables the platform publishes to app projects. */
   readonly environmentScope: string;
+  /** Whether the published deployer credentials (`KUBECONFIG`, `KUBE_TOKEN`) are protected. */
+  readonly protectPublishedCredentials: boolean;
   /** Container registry host. */
   readonly registryHost: string;
 }
@@ -171,7 +173,11 @@ export const AGENT_ACCESS_AS = ["impersonate", "ci_job", "agent"] as const;
 /** GitLab agent for Kubernetes settings. */
 export interface AgentSettings {
   readonly name: string;
+  /** Namespace of agentk, apart from the runner's: job pods must not reach the agent's identity. */
+  readonly namespace: string;
   readonly chartVersion: string;
+  /** agentk image tag; the chart's appVersion when undefined. */
+  readonly imageTag: string | undefined;
   readonly kasAddress: string;
   readonly accessAs: (typeof AGENT_ACCESS_AS)[number];
   readonly projects: readonly string[];

@@ -239,6 +239,7 @@ function resolve(source: ConfigSource, raw: RawConfig, url: URL | undefined): En
       registryHost,
       defaultBranch: raw.gitlab.defaultBranch ?? "main",
       environmentScope: raw.gitlab.environmentScope ?? d.environmentScope,
+      protectPublishedCredentials: raw.gitlab.protectPublishedCredentials ?? d.protectCredentials,
     },
     features: { ...d.features, ...stripUndefined(raw.features ?? {}) },
     namespace: {
@@ -249,17 +250,23 @@ function resolve(source: ConfigSource, raw: RawConfig, url: URL | undefined): En
     runner,
     registryAuth: {
       secretName: raw.registryAuth?.secretName ?? "gitlab-registry-auth",
-      scope: raw.registryAuth?.scope ?? "project",
+      // A project deploy token pulls only its own project's images; apps live in other projects.
+      scope: raw.registryAuth?.scope ?? (raw.gitlab.groupPath === undefined ? "project" : "group"),
       expiresAt: raw.registryAuth?.expiresAt,
       lifetimeDays: raw.registryAuth?.lifetimeDays ?? 365,
     },
     ciVariables,
     agent: {
       name: ag.name ?? env,
+      namespace: ag.namespace ?? "gitlab-agent",
+      imageTag: ag.imageTag,
       chartVersion: ag.chartVersion ?? PINNED.agentChart,
       kasAddress: ag.kasAddress ?? (url === undefined ? "" : defaultKasAddress(url)),
       accessAs: ag.accessAs ?? d.agentAccessAs,
-      projects: ag.projects ?? [...new Set(apps.map((a) => a.project))],
+      // Only projects that deploy through the agent get access to it.
+      projects: ag.projects ?? [
+        ...new Set(apps.filter((a) => a.method === "agent").map((a) => a.project)),
+      ],
       groups: ag.groups ?? [],
       replicas: ag.replicas ?? d.agentReplicas,
       rotation: ag.rotation ?? "1",
@@ -340,6 +347,98 @@ function semanticProblems(config: EnvironmentConfig, raw: RawConfig): string[] {
       problem(
         ["environments", "requiredApprovals"],
         "expected 0 unless environments.protected is true",
+        raw,
+      ),
+    );
+  }
+
+  // Namespaces this stack creates must be distinct, or two objects claim one name.
+  const claimed = new Map<string, string>();
+  const claim = (name: string, path: string) => {
+    const other = claimed.get(name);
+    if (other !== undefined) {
+      problems.push(
+        `${path}: expected a namespace no other part of the stack uses (${other} is "${name}" too), got "${name}"`,
+      );
+    } else {
+      claimed.set(name, path);
+    }
+  };
+  if (config.features.runner) {
+    claim(config.namespace.name, "namespace.name");
+  }
+  if (config.features.agent) {
+    claim(config.agent.namespace, "agent.namespace");
+  }
+  if (config.features.flux) {
+    claim(config.flux.namespace, "flux.namespace");
+  }
+  if (config.features.apps) {
+    // Two apps in one namespace are reported below, with the app index.
+    const appNamespaces = new Set<string>();
+    config.apps.forEach((a, i) => {
+      if (!appNamespaces.has(a.namespace)) {
+        appNamespaces.add(a.namespace);
+        claim(a.namespace, `apps[${i}].namespace`);
+      }
+    });
+  }
+
+  // Agent.
+  if (config.features.agent) {
+    if (config.agent.accessAs === "ci_job" && !rules.allowCiJobAccess) {
+      problems.push(
+        problem(
+          ["agent", "accessAs"],
+          `expected "impersonate" or "agent" in ${env} ("ci_job" needs the agent to impersonate any user and group)`,
+          raw,
+        ),
+      );
+    }
+    // GitLab authorizes only projects and groups under the agent project's top-level group.
+    const top = (path: string) => path.split("/")[0]?.toLowerCase();
+    const home = top(config.gitlab.projectPath);
+    const outside = (path: string) => top(path) !== home;
+    config.agent.projects.forEach((path, i) => {
+      if (outside(path)) {
+        problems.push(
+          `agent.projects[${i}]: expected a project under "${home}" (the agent project's top-level group), got "${path}"`,
+        );
+      }
+    });
+    config.agent.groups.forEach((path, i) => {
+      if (outside(path)) {
+        problems.push(
+          `agent.groups[${i}]: expected a group under "${home}" (the agent project's top-level group), got "${path}"`,
+        );
+      }
+    });
+    config.apps.forEach((a, i) => {
+      if (a.method === "agent" && outside(a.project)) {
+        problems.push(
+          `apps[${i}].project: expected a project under "${home}" to deploy through the agent (the agent project's top-level group), got "${a.project}"`,
+        );
+      }
+    });
+  }
+
+  // Registry: a project deploy token reads only its own project's registry.
+  if (config.features.registryAuth && config.registryAuth.scope === "project") {
+    const own = `${config.gitlab.registryHost}/${config.gitlab.projectPath.toLowerCase()}`;
+    config.apps.forEach((a, i) => {
+      const repo = a.image.repository;
+      if (repo !== own && !repo.startsWith(`${own}/`)) {
+        problems.push(
+          `registryAuth.scope: expected "group" (a project deploy token of ${config.gitlab.projectPath} cannot pull apps[${i}]'s image "${repo}"), got "project"`,
+        );
+      }
+    });
+  }
+  if (rules.credentialsMaskedAndProtected && !config.gitlab.protectPublishedCredentials) {
+    problems.push(
+      problem(
+        ["gitlab", "protectPublishedCredentials"],
+        `expected true in ${env} (deployer credentials only for protected branches and tags)`,
         raw,
       ),
     );

@@ -75,6 +75,7 @@ const gitlab = z.strictObject({
   registryHost: hostname.optional(),
   defaultBranch: nonEmpty.optional(),
   environmentScope: nonEmpty.optional(),
+  protectPublishedCredentials: z.boolean().optional(),
 });
 
 const namespace = z.strictObject({
@@ -176,7 +177,12 @@ const ciVariable = z.strictObject({
 
 const agent = z.strictObject({
   name: dnsLabel.optional(),
+  namespace: dnsLabel.optional(),
   chartVersion: chartVersion.optional(),
+  imageTag: z
+    .string()
+    .regex(/^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/, 'expected an agentk image tag such as "v18.6.0"')
+    .optional(),
   kasAddress: z.url('expected a URL such as "wss://kas.gitlab.com"').optional(),
   accessAs: z.enum(AGENT_ACCESS_AS).optional(),
   projects: z.array(gitlabPath).optional(),

@@ -16,7 +16,7 @@ function source(
     values: {
       environment: "dev",
       kubeContext: "kind-dev",
-      gitlab: { projectPath: "acme/platform", projectId: 42 },
+      gitlab: { projectPath: "acme/platform", projectId: 42, groupPath: "acme" },
       ...values,
     },
     ...overrides,
@@ -268,6 +268,8 @@ describe("semantic checks", () => {
       "group-scoped objects need a group",
       {},
       {
+        gitlab: { projectPath: "acme/platform", projectId: 42 },
+        features: { registryAuth: false },
         runner: { scope: "group" },
         ciVariables: [{ key: "A", value: "x", target: "group", credential: false }],
       },
@@ -421,6 +423,62 @@ describe("semantic checks", () => {
       ],
     ],
     [
+      "a project deploy token cannot pull other projects' images",
+      {},
+      {
+        gitlab: { projectPath: "acme/platform", projectId: 42 },
+        apps: [app(), app({ name: "tools", project: "acme/platform" })],
+      },
+      [
+        'registryAuth.scope: expected "group" (a project deploy token of acme/platform cannot pull apps[0]\'s image "registry.gitlab.example.com/acme/web"), got "project"',
+      ],
+    ],
+    [
+      "namespaces claimed twice across runner, agent, Flux and apps",
+      {},
+      {
+        features: { flux: true },
+        agent: { namespace: "gitlab-managed-apps" },
+        flux: { namespace: "web" },
+        apps: [app({ method: "flux" })],
+      },
+      [
+        'agent.namespace: expected a namespace no other part of the stack uses (namespace.name is "gitlab-managed-apps" too), got "gitlab-managed-apps"',
+        'apps[0].namespace: expected a namespace no other part of the stack uses (flux.namespace is "web" too), got "web"',
+      ],
+    ],
+    [
+      "the agent only serves projects and groups under its project's top-level group",
+      {},
+      {
+        agent: { projects: ["acme/tools", "other/tools"], groups: ["Acme/apps", "other"] },
+        apps: [app({ project: "elsewhere/web" })],
+      },
+      [
+        'agent.projects[1]: expected a project under "acme" (the agent project\'s top-level group), got "other/tools"',
+        'agent.groups[1]: expected a group under "acme" (the agent project\'s top-level group), got "other"',
+        'apps[0].project: expected a project under "acme" to deploy through the agent (the agent project\'s top-level group), got "elsewhere/web"',
+      ],
+    ],
+    [
+      "production refuses ci_job agent access and unprotected deployer credentials",
+      { stack: "production" },
+      {
+        environment: "production",
+        agent: { accessAs: "ci_job" },
+        gitlab: {
+          projectPath: "acme/platform",
+          projectId: 42,
+          groupPath: "acme",
+          protectPublishedCredentials: false,
+        },
+      },
+      [
+        'agent.accessAs: expected "impersonate" or "agent" in production ("ci_job" needs the agent to impersonate any user and group), got "ci_job"',
+        "gitlab.protectPublishedCredentials: expected true in production (deployer credentials only for protected branches and tags), got false",
+      ],
+    ],
+    [
       "an API server that is not https",
       {},
       { kubeApiServer: "http://k8s.example.com" },
@@ -516,15 +574,26 @@ describe("per-environment defaults", () => {
       host: "gitlab.example.com",
       projectPath: "acme/platform",
       projectId: 42,
-      groupPath: undefined,
+      groupPath: "acme",
       groupId: undefined,
       registryHost: "registry.gitlab.example.com",
       defaultBranch: "main",
       environmentScope: "dev",
+      protectPublishedCredentials: false,
     });
     expect(selfManaged.agent.kasAddress).toBe("wss://gitlab.example.com/-/kubernetes-agent/");
     expect(selfManaged.apps[0]?.image.repository).toBe("registry.gitlab.example.com/acme/web");
     expect(selfManaged.agent.projects).toEqual(["Acme/Web"]);
+    expect(selfManaged.agent.namespace).toBe("gitlab-agent");
+    expect(selfManaged.registryAuth.scope).toBe("group");
+    // Only apps deployed through the agent are authorized to use it.
+    const mixed = parseEnvironmentConfig(
+      source({
+        kubeApiServer: "https://k8s.example.com",
+        apps: [app({ method: "direct" }), app({ name: "api", project: "acme/api" })],
+      }),
+    );
+    expect(mixed.agent.projects).toEqual(["acme/api"]);
 
     const saas = parseEnvironmentConfig(source({}, { gitlabBaseUrl: "https://gitlab.com/api/v4" }));
     expect(saas.gitlab.url).toBe("https://gitlab.com");

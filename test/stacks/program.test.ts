@@ -56,8 +56,35 @@ function releaseOf(resources: Resources, chart: string): RecordedResource {
   return found[0] as RecordedResource;
 }
 
+/** Mock credentials (see test/harness/mocks.ts): runner, agent, deploy and ServiceAccount tokens. */
+const CREDENTIAL = /glrt-|glagent-|gldt-|sa-token-/;
+
+/** Paths of string inputs that look like a credential but are not sent as secrets. */
+function plaintextCredentials(resource: RecordedResource): string[] {
+  const found: string[] = [];
+  const underSecret = (path: string) =>
+    resource.secretInputs.some(
+      (s) => path === s || path.startsWith(`${s}.`) || path.startsWith(`${s}[`),
+    );
+  const walk = (value: unknown, path: string) => {
+    if (typeof value === "string") {
+      if (CREDENTIAL.test(value) && !underSecret(path)) {
+        found.push(`${resource.type} ${resource.name} ${path}`);
+      }
+    } else if (Array.isArray(value)) {
+      value.forEach((v, i) => walk(v, `${path}[${i}]`));
+    } else if (value !== null && typeof value === "object") {
+      for (const [k, v] of Object.entries(value)) {
+        walk(v, path === "" ? k : `${path}.${k}`);
+      }
+    }
+  };
+  walk(resource.inputs, "");
+  return found;
+}
+
 const COMPONENTS = {
-  "platform:cluster:PlatformNamespace": 3,
+  "platform:cluster:PlatformNamespace": 4,
   "platform:agent:GitLabAgent": 1,
   "platform:ci:GitLabRunner": 1,
   "platform:apps:AppNamespace": 2,
@@ -157,7 +184,7 @@ describe.each(STACKS)("stack %s", (stack) => {
       resources,
       "kubernetes:core/v1:Secret",
       `gitlab-agent-${stack}-token`,
-      "gitlab-managed-apps",
+      "gitlab-agent",
     );
     expect(secret.secretInputs).toContain("stringData");
     const release = releaseOf(resources, "gitlab-agent");
@@ -185,10 +212,35 @@ describe.each(STACKS)("stack %s", (stack) => {
       const sa = byObjectName(resources, "kubernetes:core/v1:ServiceAccount", app, app);
       expect(sa.inputs["imagePullSecrets"]).toEqual([{ name: "gitlab-registry-auth" }]);
     }
+    // A group token: the app images live in the group's projects, not in the platform project.
     expect(
-      resources.find("pulumi-nodejs:dynamic/gitlab:ProjectDeployToken", "registry-deploy-token")
-        .inputs["scopes"],
-    ).toEqual(["read_registry"]);
+      resources.find("pulumi-nodejs:dynamic/gitlab:GroupDeployToken", "registry-deploy-token")
+        .inputs,
+    ).toMatchObject({ group: "acme", scopes: ["read_registry"] });
+  });
+
+  test("no credential is sent anywhere except as a secret input", () => {
+    const { resources } = run(stack);
+    expect(resources.all.flatMap(plaintextCredentials)).toEqual([]);
+    // The check sees credentials at all: the token Secrets hold them, as secrets.
+    const runnerSecret = byObjectName(
+      resources,
+      "kubernetes:core/v1:Secret",
+      "gitlab-runner-token",
+      "gitlab-managed-apps",
+    );
+    expect(JSON.stringify(runnerSecret.inputs)).toMatch(CREDENTIAL);
+  });
+
+  test("the agent runs in its own restricted namespace, apart from the runner's job pods", () => {
+    const { resources } = run(stack);
+    const agentNs = byObjectName(resources, "kubernetes:core/v1:Namespace", "gitlab-agent");
+    expect(meta(agentNs).labels?.["pod-security.kubernetes.io/enforce"]).toBe("restricted");
+    expect(releaseOf(resources, "gitlab-agent").inputs["namespace"]).toBe("gitlab-agent");
+    const inManaged = resources.all
+      .filter((r) => meta(r).namespace === "gitlab-managed-apps")
+      .map((r) => meta(r).name);
+    expect(inManaged.filter((n) => n?.startsWith("gitlab-agent"))).toEqual([]);
   });
 
   test("every Secret's payload is a secret input and no ClusterRole exists beyond agent impersonation", () => {
@@ -210,9 +262,11 @@ describe.each(STACKS)("stack %s", (stack) => {
           apiGroups: [""],
           resources: ["users"],
           verbs: ["impersonate"],
-          resourceNames: expect.arrayContaining([
-            `gitlab-agent:${stack}:app:api`,
-          ]) as unknown as string[],
+          // Exactly the users of the apps that deploy through the agent.
+          resourceNames:
+            stack === "dev"
+              ? ["gitlab-agent:dev:app:api"]
+              : [`gitlab-agent:${stack}:app:web`, `gitlab-agent:${stack}:app:api`],
         },
       ],
     ]);
@@ -260,12 +314,13 @@ describe("differences between environments", () => {
       .filter((v) => v.inputs["project"] === "acme/web");
     const kubeconfig = vars.find((v) => v.inputs["key"] === "KUBECONFIG");
     const kubeToken = vars.find((v) => v.inputs["key"] === "KUBE_TOKEN");
-    expect(kubeconfig?.inputs).toMatchObject({ variableType: "file", protected: true, raw: true });
+    // Dev deploys from any branch: the deployer credentials are not protected there.
+    expect(kubeconfig?.inputs).toMatchObject({ variableType: "file", protected: false, raw: true });
     expect(String(kubeconfig?.inputs["value"])).toContain("https://k8s.dev.example.com:6443");
     expect(String(kubeconfig?.inputs["value"])).not.toContain("sa-token-");
     expect(kubeToken?.inputs).toMatchObject({
       masked: true,
-      protected: true,
+      protected: false,
       value: "sa-token-app-web-deployer-token",
     });
     expect(vars.find((v) => v.inputs["key"] === "KUBE_CONTEXT")).toBeUndefined();
@@ -424,9 +479,7 @@ describe("variants of the dev stack", () => {
         "deployer",
         "api",
       ).inputs["subjects"],
-    ).toEqual([
-      { kind: "ServiceAccount", name: "gitlab-agent-dev", namespace: "gitlab-managed-apps" },
-    ]);
+    ).toEqual([{ kind: "ServiceAccount", name: "gitlab-agent-dev", namespace: "gitlab-agent" }]);
     expect(asAgent.resources.ofType("kubernetes:rbac.authorization.k8s.io/v1:ClusterRole")).toEqual(
       [],
     );
@@ -487,5 +540,11 @@ describe("variants of the dev stack", () => {
       .filter((v) => v.inputs["project"] === "acme/web")
       .map((v) => v.inputs["environmentScope"]);
     expect(new Set(scopes)).toEqual(new Set(["review/*"]));
+    // Review pipelines run on unprotected merge-request branches: credentials are not protected.
+    const token = r.resources
+      .ofType("pulumi-nodejs:dynamic/gitlab:ProjectVariable")
+      .find((v) => v.inputs["key"] === "KUBE_TOKEN");
+    expect(token?.inputs).toMatchObject({ masked: true, protected: false });
+    expect(r.outputs["appNamespaceNames"]).toEqual({ web: "web-review-42" });
   });
 });
