@@ -9,6 +9,7 @@ import * as k8s from "@pulumi/kubernetes";
 import { stringify } from "yaml";
 import { impersonatedAppUser } from "./identities";
 import { PART_OF } from "./labels";
+import { DNS_LABEL, GITLAB_PATH, QUANTITY } from "./formats";
 
 /** The identity CI jobs of authorized projects use, as the agent's `access_as` calls them. */
 export const AGENT_ACCESS_AS = ["impersonate", "ci_job", "agent"] as const;
@@ -384,13 +385,8 @@ export function agentHelmValues(input: AgentHelmValuesInput): AgentHelmValues {
   };
 }
 
-/** Valid-argument checks of {@link validateAgentArgs}. */
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const GITLAB_PATH = /^[A-Za-z0-9_][A-Za-z0-9_.-]*(\/[A-Za-z0-9_][A-Za-z0-9_.-]*)*$/;
 const SEMVER = /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/;
 const IMAGE_TAG = /^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/;
-const QUANTITY =
-  /^[+]?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE][+-]?[0-9]+))?$/;
 const KAS_SCHEMES = ["wss:", "ws:", "grpcs:", "grpc:"];
 /** Helm release names are at most 53 characters; ours is `gitlab-agent-<name>`. */
 const MAX_AGENT_NAME = 53 - "gitlab-agent-".length;

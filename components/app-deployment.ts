@@ -1,6 +1,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { PART_OF, standardLabels } from "./labels";
+import {
+  DNS_1035_LABEL,
+  DNS_SUBDOMAIN,
+  IMAGE_DIGEST,
+  IMAGE_REPOSITORY,
+  IMAGE_TAG,
+  QUANTITY,
+} from "./formats";
 
 /**
  * The workload objects of one application that CI deploys itself (`agent` or `direct` method):
@@ -332,15 +340,7 @@ export function ingressSpec(
 
 // Formats the API server enforces on these fields (or, for image references, the container
 // runtime), checked here so a bad value fails before anything is registered.
-const DNS_1035_LABEL = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
-const DNS_1123_SUBDOMAIN =
-  /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const LABEL_VALUE = /^(?=.{1,63}$)[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
-const IMAGE_REPOSITORY = /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/;
-const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
-const IMAGE_DIGEST = /^sha256:[a-f0-9]{64}$/;
-const QUANTITY =
-  /^[+]?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE][+-]?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$/;
 
 /** What is wrong with `args`, one message per problem (key path first); empty when valid. */
 export function appDeploymentProblems(args: AppDeploymentArgs): string[] {
@@ -399,18 +399,13 @@ export function appDeploymentProblems(args: AppDeploymentArgs): string[] {
   if (args.ingress !== undefined) {
     const { host, className } = args.ingress;
     expect(
-      DNS_1123_SUBDOMAIN.test(host),
+      DNS_SUBDOMAIN.test(host),
       "ingress.host",
       "a lowercase DNS name (RFC 1123 subdomain)",
       host,
     );
     if (className !== undefined) {
-      expect(
-        DNS_1123_SUBDOMAIN.test(className),
-        "ingress.className",
-        "an IngressClass name",
-        className,
-      );
+      expect(DNS_SUBDOMAIN.test(className), "ingress.className", "an IngressClass name", className);
     }
   }
   expect(

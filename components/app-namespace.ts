@@ -3,6 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import { deployerKubeconfig } from "./kubeconfig";
 import { standardLabels } from "./labels";
 import { NamespaceLimitRange, NamespaceQuota, PlatformNamespace } from "./platform-namespace";
+import { DNS_LABEL, DNS_SUBDOMAIN } from "./formats";
 
 /** How an app reaches the cluster (the values of the stack config's `apps[].method`). */
 export type AppDeployMethod = "flux" | "agent" | "direct";
@@ -265,9 +266,6 @@ export function deployerSubject(
       };
   }
 }
-
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 function labelProblem(value: string): string | undefined {
   return DNS_LABEL.test(value) && value.length <= 63

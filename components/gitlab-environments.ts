@@ -9,6 +9,7 @@ import {
   validateEnvironmentName,
   validateKubernetesNamespace,
 } from "./gitlab";
+import { DNS_LABEL, DNS_SUBDOMAIN } from "./formats";
 
 /** GitLab's deployment tiers. */
 export const ENVIRONMENT_TIERS: readonly EnvironmentTier[] = [
@@ -182,11 +183,6 @@ export function deployAccessLevels(protection: EnvironmentProtection): DeployAcc
   return [{ accessLevel: protection.deployAccessLevel }];
 }
 
-/** RFC 1123 label. */
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-/** RFC 1123 subdomain: a Kubernetes object name. */
-const DNS_SUBDOMAIN =
-  /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 /**
  * GitLab's Flux resource path: `<apiVersion>/namespaces/<namespace>/<kustomizations|helmreleases>/<name>`,
  * as GitLab's environment settings build it from the resource's `apiVersion`.

@@ -8,6 +8,7 @@ import {
 } from "./gitlab";
 import { dockerConfig } from "./docker-config";
 import { PART_OF, standardLabels } from "./labels";
+import { DNS_LABEL, DNS_SUBDOMAIN } from "./formats";
 
 /** The Kubernetes name of the pull secrets unless `secretName` says otherwise. */
 export const DEFAULT_SECRET_NAME = "gitlab-registry-auth";
@@ -198,11 +199,6 @@ export function expiryTimestamp(date: string): string {
   return `${date}T00:00:00.000Z`;
 }
 
-/** RFC 1123 label: a namespace name. */
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-/** RFC 1123 subdomain: a Secret name. */
-const DNS_SUBDOMAIN =
-  /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 /** A host name with an optional port, as docker config `auths` keys name registries. */
 const REGISTRY_HOST =
   /^(?=[^:]{1,253}(:|$))[A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?)*(:[0-9]{1,5})?$/;

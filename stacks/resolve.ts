@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { defaultKasAddress, defaultRegistryHost, ENVIRONMENT_DEFAULTS, PINNED } from "./defaults";
 import { ConfigError, ConfigPath, formatIssue, problem } from "./errors";
-import { DNS_LABEL, parseQuantity } from "./formats";
+import { DNS_LABEL, parseQuantity } from "../components/formats";
 import {
   AppSettings,
   CiVariableSettings,

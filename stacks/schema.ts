@@ -13,7 +13,7 @@ import {
   LOWERCASE_HOSTNAME,
   QUANTITY,
   isCalendarDate,
-} from "./formats";
+} from "../components/formats";
 import { AGENT_ACCESS_AS, DEPLOY_METHODS, ENVIRONMENT_TIERS, ENVIRONMENTS } from "./model";
 
 /**

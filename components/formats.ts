@@ -27,9 +27,9 @@ export const HOSTNAME =
  */
 export const GITLAB_PATH = /^[A-Za-z0-9_][A-Za-z0-9_.-]*(\/[A-Za-z0-9_][A-Za-z0-9_.-]*)*$/;
 
-/** A Kubernetes resource quantity (`250m`, `512Mi`, `1.5`, `2G`). */
+/** A non-negative Kubernetes resource quantity (`250m`, `512Mi`, `1.5`, `2G`). */
 export const QUANTITY =
-  /^[+-]?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE][+-]?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$/;
+  /^[+]?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE][+-]?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$/;
 
 /** A Go duration as Flux and the runner accept it (`1m`, `10m0s`, `1h30m`). */
 export const DURATION = /^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$/;
