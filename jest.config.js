@@ -1,6 +1,9 @@
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: "node",
+  // Pulumi keeps its runtime state on the global object, and each test file installs fresh mocks
+  // there; jest's cleanup of globals between files would only warn about (and later break) that.
+  testEnvironmentOptions: { globalsCleanup: "off" },
   roots: ["<rootDir>/test"],
   testMatch: ["**/*.test.ts"],
   resolver: "<rootDir>/test/harness/esm-resolver.js",
