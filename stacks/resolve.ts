@@ -455,6 +455,23 @@ function semanticProblems(config: EnvironmentConfig, raw: RawConfig): string[] {
       `runner.privilegedReason: expected only with runner.privileged: true, got ${JSON.stringify(config.runner.privilegedReason)}`,
     );
   }
+  // The runner chart renders its config.toml as a Helm template: "{{" would be executed.
+  const templated = [
+    ["runner.jobImage", config.runner.jobImage],
+    ...Object.entries(config.runner.nodeSelector).flatMap(([k, v]) => [
+      [`runner.nodeSelector`, k],
+      [`runner.nodeSelector.${k}`, v],
+    ]),
+    ...config.runner.tolerations.flatMap((t, i) => [
+      [`runner.tolerations[${i}].key`, t.key ?? ""],
+      [`runner.tolerations[${i}].value`, t.value ?? ""],
+    ]),
+  ].filter(([, v]) => v?.includes("{{"));
+  for (const [path, value] of templated) {
+    problems.push(
+      `${path}: expected no "{{" (the runner chart evaluates its config as a Helm template), got ${JSON.stringify(value)}`,
+    );
+  }
   for (const [name, res] of Object.entries(config.runner.resources)) {
     problems.push(...requestsWithinLimits(`runner.resources.${name}`, res));
   }

@@ -48,6 +48,18 @@ const chartVersion = z
   .regex(/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/, 'expected an exact chart version such as "1.2.3"');
 const date = z.string().refine(isCalendarDate, "expected a date YYYY-MM-DD");
 
+/** A URL with one of `schemes` and a host: one check, so a bad value gets one message. */
+function urlWithScheme(schemes: readonly string[], message: string) {
+  return z.string().refine((value) => {
+    try {
+      const url = new URL(value);
+      return schemes.includes(url.protocol) && url.hostname !== "";
+    } catch {
+      return false;
+    }
+  }, message);
+}
+
 const resources = z.strictObject({
   cpuRequest: quantity.optional(),
   cpuLimit: quantity.optional(),
@@ -176,14 +188,20 @@ const ciVariable = z.strictObject({
 });
 
 const agent = z.strictObject({
-  name: dnsLabel.optional(),
+  // The Helm release is `gitlab-agent-<name>`, and Helm allows 53 characters.
+  name: dnsLabel
+    .max(40, "expected at most 40 characters (Helm release gitlab-agent-<name>)")
+    .optional(),
   namespace: dnsLabel.optional(),
   chartVersion: chartVersion.optional(),
   imageTag: z
     .string()
     .regex(/^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/, 'expected an agentk image tag such as "v18.6.0"')
     .optional(),
-  kasAddress: z.url('expected a URL such as "wss://kas.gitlab.com"').optional(),
+  kasAddress: urlWithScheme(
+    ["wss:", "ws:", "grpcs:", "grpc:"],
+    'expected a wss://, ws://, grpcs:// or grpc:// URL such as "wss://kas.gitlab.com"',
+  ).optional(),
   accessAs: z.enum(AGENT_ACCESS_AS).optional(),
   projects: z.array(gitlabPath).optional(),
   groups: z.array(gitlabPath).optional(),
@@ -252,10 +270,10 @@ const app = z.strictObject({
 export const rawConfigSchema = z.strictObject({
   environment: z.enum(ENVIRONMENTS),
   kubeContext: nonEmpty,
-  kubeApiServer: z
-    .url('expected the API server URL CI jobs reach, such as "https://k8s.example.com:6443"')
-    .regex(/^https:\/\//, 'expected an https:// URL such as "https://k8s.example.com:6443"')
-    .optional(),
+  kubeApiServer: urlWithScheme(
+    ["https:"],
+    'expected an https:// URL CI jobs reach, such as "https://k8s.example.com:6443"',
+  ).optional(),
   gitlab,
   features: features.optional(),
   namespace: namespace.optional(),

@@ -133,6 +133,16 @@ describe("shape checks name the key path and what was expected", () => {
       'apps[0].ingress.host: expected a lowercase host name without scheme or path, got "Web.Example.com"',
     ],
     [
+      "an agent name too long for its Helm release",
+      { agent: { name: "a".repeat(41) } },
+      `agent.name: expected at most 40 characters (Helm release gitlab-agent-<name>), got "${"a".repeat(41)}"`,
+    ],
+    [
+      "a KAS address that is not a websocket or gRPC URL",
+      { agent: { kasAddress: "https://kas.example.com" } },
+      'agent.kasAddress: expected a wss://, ws://, grpcs:// or grpc:// URL such as "wss://kas.gitlab.com", got "https://kas.example.com"',
+    ],
+    [
       "an app namespace that is not a DNS label",
       { apps: [app({ namespace: "web.prod" })] },
       "apps[0].namespace: expected a DNS-1123 label (lowercase letters, digits and '-', at most 63), got \"web.prod\"",
@@ -145,7 +155,7 @@ describe("shape checks name the key path and what was expected", () => {
     [
       "a bad KAS URL",
       { agent: { kasAddress: "kas" } },
-      'agent.kasAddress: expected a URL such as "wss://kas.gitlab.com", got "kas"',
+      'agent.kasAddress: expected a wss://, ws://, grpcs:// or grpc:// URL such as "wss://kas.gitlab.com", got "kas"',
     ],
     [
       "a registry host with a scheme",
@@ -479,11 +489,20 @@ describe("semantic checks", () => {
       ],
     ],
     [
+      "runner values the chart would run as Helm template code",
+      {},
+      { runner: { jobImage: "{{ .Values.x }}", nodeSelector: { pool: "{{x}}" } } },
+      [
+        'runner.jobImage: expected no "{{" (the runner chart evaluates its config as a Helm template), got "{{ .Values.x }}"',
+        'runner.nodeSelector.pool: expected no "{{" (the runner chart evaluates its config as a Helm template), got "{{x}}"',
+      ],
+    ],
+    [
       "an API server that is not https",
       {},
       { kubeApiServer: "http://k8s.example.com" },
       [
-        'kubeApiServer: expected an https:// URL such as "https://k8s.example.com:6443", got "http://k8s.example.com"',
+        'kubeApiServer: expected an https:// URL CI jobs reach, such as "https://k8s.example.com:6443", got "http://k8s.example.com"',
       ],
     ],
   ])("%s", (_title, overrides, values, expected) => {
