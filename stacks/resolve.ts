@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { defaultKasAddress, defaultRegistryHost, ENVIRONMENT_DEFAULTS, PINNED } from "./defaults";
 import { ConfigError, ConfigPath, formatIssue, problem } from "./errors";
-import { DNS_LABEL, parseQuantity } from "../components/formats";
+import { DNS_LABEL, IMAGE_REPOSITORY, parseQuantity } from "../components/formats";
 import {
   AppSettings,
   CiVariableSettings,
@@ -137,7 +137,8 @@ function resolve(source: ConfigSource, raw: RawConfig, url: URL | undefined): En
   const env = raw.environment;
   const d = ENVIRONMENT_DEFAULTS[env];
   const host = url?.host ?? "gitlab.invalid";
-  const registryHost = raw.gitlab.registryHost ?? defaultRegistryHost(host);
+  // Image references are lowercase; host names are case-insensitive.
+  const registryHost = (raw.gitlab.registryHost ?? defaultRegistryHost(host)).toLowerCase();
   const namespaceName = raw.namespace?.name ?? "gitlab-managed-apps";
 
   const r = raw.runner ?? {};
@@ -286,6 +287,15 @@ function resolve(source: ConfigSource, raw: RawConfig, url: URL | undefined): En
     apps,
   };
 }
+
+/** The variables CiVariables publishes to every app project (components/ci-variables.ts). */
+const PUBLISHED_KEYS: readonly string[] = [
+  "KUBE_NAMESPACE",
+  "IMAGE_REPOSITORY",
+  "KUBE_CONTEXT",
+  "KUBECONFIG",
+  "KUBE_TOKEN",
+];
 
 /** Rules that span several keys or depend on the environment. */
 function semanticProblems(config: EnvironmentConfig, raw: RawConfig): string[] {
@@ -557,6 +567,28 @@ function semanticProblems(config: EnvironmentConfig, raw: RawConfig): string[] {
     }
   });
 
+  // Variables the platform publishes to app projects must not be set by hand in the same place.
+  const platformApp = config.apps.find(
+    (a) => a.project.toLowerCase() === config.gitlab.projectPath.toLowerCase(),
+  );
+  if (config.features.apps && config.features.ciVariables && platformApp !== undefined) {
+    config.ciVariables.forEach((v, i) => {
+      if (
+        v.target === "project" &&
+        PUBLISHED_KEYS.includes(v.key) &&
+        v.environmentScope === config.gitlab.environmentScope
+      ) {
+        problems.push(
+          problem(
+            ["ciVariables", i, "key"],
+            `expected a key the platform does not publish to ${config.gitlab.projectPath} in scope "${v.environmentScope}" (app ${platformApp.name} lives there)`,
+            raw,
+          ),
+        );
+      }
+    });
+  }
+
   // Apps.
   const seenProjects = new Map<string, number>();
   const seenNamespaces = new Map<string, number>();
@@ -643,6 +675,27 @@ function semanticProblems(config: EnvironmentConfig, raw: RawConfig): string[] {
       } else {
         seenHosts.set(host, i);
       }
+    }
+    if (
+      raw.apps?.[i]?.image?.repository === undefined &&
+      !IMAGE_REPOSITORY.test(a.image.repository)
+    ) {
+      problems.push(
+        `apps[${i}].image.repository: expected an image repository, got "${a.image.repository}" (derived from gitlab.registryHost and the project path; set it explicitly)`,
+      );
+    }
+    if (
+      config.features.environments &&
+      a.ingress !== undefined &&
+      `https://${a.ingress.host}`.length > 255
+    ) {
+      problems.push(
+        problem(
+          ["apps", i, "ingress", "host"],
+          "expected at most 247 characters (GitLab keeps environment URLs to 255)",
+          raw,
+        ),
+      );
     }
     if (!DNS_LABEL.test(a.namespace)) {
       problems.push(

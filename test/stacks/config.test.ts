@@ -498,6 +498,27 @@ describe("semantic checks", () => {
       ],
     ],
     [
+      "a derived image repository that is no image reference",
+      {},
+      { apps: [app({ project: "acme/web..app" })] },
+      [
+        'apps[0].image.repository: expected an image repository, got "registry.gitlab.example.com/acme/web..app" (derived from gitlab.registryHost and the project path; set it explicitly)',
+      ],
+    ],
+    [
+      "a hand-made variable where the platform publishes one",
+      {},
+      {
+        apps: [app({ project: "acme/platform" })],
+        ciVariables: [
+          { key: "KUBE_NAMESPACE", value: "x", credential: false, environmentScope: "dev" },
+        ],
+      },
+      [
+        'ciVariables[0].key: expected a key the platform does not publish to acme/platform in scope "dev" (app web lives there), got "KUBE_NAMESPACE"',
+      ],
+    ],
+    [
       "an API server that is not https",
       {},
       { kubeApiServer: "http://k8s.example.com" },
