@@ -17,6 +17,10 @@ import { AppSettings, loadEnvironmentConfig } from "./stacks";
 const config = loadEnvironmentConfig();
 const { features, gitlab } = config;
 
+// Runner token rotation relies on the `replacementTrigger` option, which older engines ignore
+// silently; fail instead of pretending to rotate.
+void pulumi.requirePulumiVersion(">=3.208.0");
+
 // An explicit provider for the stack's own context. Default providers are disabled in Pulumi.yaml,
 // so nothing in this program can reach another cluster by accident.
 const cluster = new k8s.Provider("cluster", {
@@ -24,10 +28,6 @@ const cluster = new k8s.Provider("cluster", {
   enableServerSideApply: true,
 });
 const opts = { provider: cluster };
-
-// Runner token rotation relies on the `replacementTrigger` option, which older engines ignore
-// silently; fail instead of pretending to rotate.
-void pulumi.requirePulumiVersion(">=3.208.0");
 
 // The managed namespace holds the runner and its job pods. Job images commonly run as root, so it
 // enforces `baseline` (`privileged` for a privileged runner) and warns at `restricted`.
