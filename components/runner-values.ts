@@ -282,8 +282,6 @@ export interface RunnerChartValues {
   readonly podSecurityContext: k8s.types.input.core.v1.PodSecurityContext;
   readonly securityContext: k8s.types.input.core.v1.SecurityContext;
   readonly resources: k8s.types.input.core.v1.ResourceRequirements;
-  readonly volumes: k8s.types.input.core.v1.Volume[];
-  readonly volumeMounts: k8s.types.input.core.v1.VolumeMount[];
   readonly podAnnotations: Record<string, pulumi.Input<string>>;
   readonly podLabels: Record<string, string>;
 }
@@ -292,8 +290,7 @@ export interface RunnerChartValues {
  * Values for the gitlab-runner chart. The token reaches the pod only through `runners.secret`
  * (values are stored in Pulumi state); the cache keys only through `runners.cache.secretName`.
  * The manager pod meets Pod Security `restricted`: non-root uid 100 / fsGroup 65533 (the chart's
- * image user), RuntimeDefault seccomp, no privilege escalation, no capabilities, read-only root
- * filesystem with an emptyDir on `/tmp` (the runner buffers job logs in temp files). It gets no
+ * image user), RuntimeDefault seccomp, no privilege escalation, no capabilities. It gets no
  * nodeSelector or tolerations: those place job pods, often on dedicated or tainted build nodes,
  * while the small long-lived manager belongs on ordinary nodes.
  */
@@ -322,7 +319,10 @@ export function runnerChartValues(v: RunnerChartValuesInput): RunnerChartValues 
     },
     securityContext: {
       allowPrivilegeEscalation: false,
-      readOnlyRootFilesystem: true,
+      // The chart's default. Its entrypoint writes config.toml and registration state next to
+      // the binary's home; a read-only root is not verified against chart 0.89.0's templates,
+      // and Pod Security `restricted` does not require it.
+      readOnlyRootFilesystem: false,
       runAsNonRoot: true,
       privileged: false,
       capabilities: { drop: ["ALL"] },
@@ -331,8 +331,6 @@ export function runnerChartValues(v: RunnerChartValuesInput): RunnerChartValues 
       requests: { cpu: v.manager.cpuRequest, memory: v.manager.memoryRequest },
       limits: { cpu: v.manager.cpuLimit, memory: v.manager.memoryLimit },
     },
-    volumes: [{ name: "tmp", emptyDir: { sizeLimit: "512Mi" } }],
-    volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
     podAnnotations: {
       [POD_ANNOTATIONS.runnerId]: v.runnerId,
       [POD_ANNOTATIONS.rotation]: v.rotation,

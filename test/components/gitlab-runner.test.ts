@@ -216,7 +216,7 @@ describe("GitLabRunner", () => {
       },
       securityContext: {
         allowPrivilegeEscalation: false,
-        readOnlyRootFilesystem: true,
+        readOnlyRootFilesystem: false,
         runAsNonRoot: true,
         privileged: false,
         capabilities: { drop: ["ALL"] },
@@ -225,8 +225,6 @@ describe("GitLabRunner", () => {
         requests: { cpu: "50m", memory: "64Mi" },
         limits: { cpu: "200m", memory: "256Mi" },
       },
-      volumes: [{ name: "tmp", emptyDir: { sizeLimit: "512Mi" } }],
-      volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
       podAnnotations: {
         "gitlab-cd-platform/runner-id": "101",
         "gitlab-cd-platform/token-rotation": "1",
