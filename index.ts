@@ -12,266 +12,274 @@ import { PlatformNamespace } from "./components/platform-namespace";
 import { RegistryAuth } from "./components/registry-auth";
 import { AppSettings, loadEnvironmentConfig } from "./stacks";
 
-// Composition only: which components this stack gets, wired how. Config is read and validated
-// once, up front; a bad config throws here before any resource is registered.
-const config = loadEnvironmentConfig();
-const { features, gitlab } = config;
+/**
+ * Composition only: which components this stack gets, wired how. Config is read and validated
+ * once, up front; a bad config throws before any resource is registered. An async program, so the
+ * engine-version check below also completes before the first registration. The returned object is
+ * the stack's outputs.
+ */
+export = async () => {
+  const config = loadEnvironmentConfig();
+  const { features, gitlab } = config;
 
-// Runner token rotation relies on the `replacementTrigger` option, which older engines ignore
-// silently; fail instead of pretending to rotate.
-void pulumi.requirePulumiVersion(">=3.208.0");
+  // Runner token rotation relies on the `replacementTrigger` option, which older engines ignore
+  // silently: fail, before anything is registered, instead of pretending to rotate.
+  await pulumi.requirePulumiVersion(">=3.208.0");
 
-// An explicit provider for the stack's own context. Default providers are disabled in Pulumi.yaml,
-// so nothing in this program can reach another cluster by accident.
-const cluster = new k8s.Provider("cluster", {
-  context: config.kubeContext,
-  enableServerSideApply: true,
-});
-const opts = { provider: cluster };
+  // An explicit provider for the stack's own context. Default providers are disabled in Pulumi.yaml,
+  // so nothing in this program can reach another cluster by accident.
+  const cluster = new k8s.Provider("cluster", {
+    context: config.kubeContext,
+    enableServerSideApply: true,
+  });
+  const opts = { provider: cluster };
 
-// The managed namespace holds the runner and its job pods. Job images commonly run as root, so it
-// enforces `baseline` (`privileged` for a privileged runner) and warns at `restricted`.
-const managed = features.runner
-  ? new PlatformNamespace(
-      "managed",
-      {
-        name: config.namespace.name,
-        component: "gitlab-managed-apps",
-        podSecurity: config.runner.privileged ? "privileged" : "baseline",
-        quota: config.namespace.quota,
-        limitRange: config.namespace.limitRange,
-      },
-      opts,
-    )
-  : undefined;
-
-// agentk runs apart from the runner: job pods (which may create pods and read Secrets in their
-// namespace) must never run as the agent's ServiceAccount or read its token.
-const agentNamespace = features.agent
-  ? new PlatformNamespace(
-      "agent-namespace",
-      { name: config.agent.namespace, component: "gitlab-agent", podSecurity: "restricted" },
-      opts,
-    )
-  : undefined;
-
-const agentApps = features.apps ? config.apps.filter((a) => a.method === "agent") : [];
-const agent =
-  agentNamespace !== undefined
-    ? new GitLabAgent(
-        "agent",
+  // The managed namespace holds the runner and its job pods. Job images commonly run as root, so it
+  // enforces `baseline` (`privileged` for a privileged runner) and warns at `restricted`.
+  const managed = features.runner
+    ? new PlatformNamespace(
+        "managed",
         {
-          ...config.agent,
-          namespace: agentNamespace.name,
-          projectPath: gitlab.projectPath,
-          branch: gitlab.defaultBranch,
-          apps: agentApps.map((a) => ({
-            name: a.name,
-            project: a.project,
-            namespace: a.namespace,
-          })),
+          name: config.namespace.name,
+          component: "gitlab-managed-apps",
+          podSecurity: config.runner.privileged ? "privileged" : "baseline",
+          quota: config.namespace.quota,
+          limitRange: config.namespace.limitRange,
         },
         opts,
       )
     : undefined;
 
-const runner =
-  managed !== undefined && features.runner
-    ? new GitLabRunner(
-        "runner",
-        {
-          ...config.runner,
-          namespace: managed.name,
-          gitlabUrl: gitlab.url,
-          projectId: config.runner.scope === "project" ? gitlab.projectId : undefined,
-          groupId: config.runner.scope === "group" ? gitlab.groupId : undefined,
-        },
+  // agentk runs apart from the runner: job pods (which may create pods and read Secrets in their
+  // namespace) must never run as the agent's ServiceAccount or read its token.
+  const agentNamespace = features.agent
+    ? new PlatformNamespace(
+        "agent-namespace",
+        { name: config.agent.namespace, component: "gitlab-agent", podSecurity: "restricted" },
         opts,
       )
     : undefined;
 
-/** Who may deploy `app`: the identity its deploy method puts behind the `deployer` Role. */
-function deployerOf(app: AppSettings): AppDeployer {
-  switch (app.method) {
-    case "flux":
-      return { kind: "flux" };
-    case "direct":
-      // Config validation guarantees kubeApiServer for direct apps.
-      return { kind: "direct", apiServer: config.kubeApiServer ?? "", clusterName: config.stack };
-    case "agent":
-      switch (config.agent.accessAs) {
-        case "impersonate":
-          return {
-            kind: "impersonate",
-            username: impersonatedAppUser(config.agent.name, app.name),
-          };
-        case "ci_job":
-          return { kind: "ci_job", group: CI_JOB_GROUP };
-        case "agent":
-          return {
-            kind: "agent",
-            serviceAccountName: agent?.serviceAccountName ?? "",
-            serviceAccountNamespace: config.agent.namespace,
-          };
-      }
+  const agentApps = features.apps ? config.apps.filter((a) => a.method === "agent") : [];
+  const agent =
+    agentNamespace !== undefined
+      ? new GitLabAgent(
+          "agent",
+          {
+            ...config.agent,
+            namespace: agentNamespace.name,
+            projectPath: gitlab.projectPath,
+            branch: gitlab.defaultBranch,
+            apps: agentApps.map((a) => ({
+              name: a.name,
+              project: a.project,
+              namespace: a.namespace,
+            })),
+          },
+          opts,
+        )
+      : undefined;
+
+  const runner =
+    managed !== undefined && features.runner
+      ? new GitLabRunner(
+          "runner",
+          {
+            ...config.runner,
+            namespace: managed.name,
+            gitlabUrl: gitlab.url,
+            projectId: config.runner.scope === "project" ? gitlab.projectId : undefined,
+            groupId: config.runner.scope === "group" ? gitlab.groupId : undefined,
+          },
+          opts,
+        )
+      : undefined;
+
+  /** Who may deploy `app`: the identity its deploy method puts behind the `deployer` Role. */
+  function deployerOf(app: AppSettings): AppDeployer {
+    switch (app.method) {
+      case "flux":
+        return { kind: "flux" };
+      case "direct":
+        // Config validation guarantees kubeApiServer for direct apps.
+        return { kind: "direct", apiServer: config.kubeApiServer ?? "", clusterName: config.stack };
+      case "agent":
+        switch (config.agent.accessAs) {
+          case "impersonate":
+            return {
+              kind: "impersonate",
+              username: impersonatedAppUser(config.agent.name, app.name),
+            };
+          case "ci_job":
+            return { kind: "ci_job", group: CI_JOB_GROUP };
+          case "agent":
+            return {
+              kind: "agent",
+              serviceAccountName: agent?.serviceAccountName ?? "",
+              serviceAccountNamespace: config.agent.namespace,
+            };
+        }
+    }
   }
-}
 
-const apps = features.apps ? config.apps : [];
-const appNamespaces = new Map<string, AppNamespace>();
-const urls: Record<string, pulumi.Output<string>> = {};
-for (const app of apps) {
-  const ns = new AppNamespace(
-    `app-${app.name}`,
-    {
-      app: app.name,
-      namespace: app.namespace,
-      method: app.method,
-      limitRange: config.namespace.limitRange,
-      ...(features.registryAuth ? { imagePullSecret: config.registryAuth.secretName } : {}),
-      deployer: deployerOf(app),
-    },
-    opts,
-  );
-  appNamespaces.set(app.name, ns);
-  if (app.method !== "flux") {
-    const deployment = new AppDeployment(
+  const apps = features.apps ? config.apps : [];
+  const appNamespaces = new Map<string, AppNamespace>();
+  const urls: Record<string, pulumi.Output<string>> = {};
+  for (const app of apps) {
+    const ns = new AppNamespace(
       `app-${app.name}`,
       {
-        ...app,
         app: app.name,
+        namespace: app.namespace,
         method: app.method,
-        namespace: ns.namespace,
-        serviceAccountName: ns.serviceAccountName,
-        environment: config.environment,
+        limitRange: config.namespace.limitRange,
+        ...(features.registryAuth ? { imagePullSecret: config.registryAuth.secretName } : {}),
+        deployer: deployerOf(app),
       },
       opts,
     );
-    if (deployment.url !== undefined) {
-      urls[app.name] = deployment.url;
+    appNamespaces.set(app.name, ns);
+    if (app.method !== "flux") {
+      const deployment = new AppDeployment(
+        `app-${app.name}`,
+        {
+          ...app,
+          app: app.name,
+          method: app.method,
+          namespace: ns.namespace,
+          serviceAccountName: ns.serviceAccountName,
+          environment: config.environment,
+        },
+        opts,
+      );
+      if (deployment.url !== undefined) {
+        urls[app.name] = deployment.url;
+      }
     }
   }
-}
 
-const flux = features.flux
-  ? new FluxBootstrap(
-      "flux",
-      {
-        namespace: config.flux.namespace,
-        chartVersion: config.flux.chartVersion,
-        interval: config.flux.interval,
-        environment: config.environment,
-        ...(features.registryAuth ? { registrySecretName: config.registryAuth.secretName } : {}),
-        apps: apps
-          .filter((a) => a.method === "flux")
-          .map((a) => ({
-            name: a.name,
-            namespace: appNamespaces.get(a.name)?.namespace ?? a.namespace,
-            artifactUrl: `oci://${a.image.repository}/manifests`,
-          })),
-      },
-      opts,
-    )
-  : undefined;
-
-const registry = features.registryAuth
-  ? new RegistryAuth(
-      "registry",
-      {
-        ...config.registryAuth,
-        project: gitlab.projectPath,
-        group: gitlab.groupPath,
-        registryHost: gitlab.registryHost,
-        namespaces: {
-          ...Object.fromEntries([...appNamespaces].map(([app, ns]) => [app, ns.namespace])),
-          // Keys are app names (DNS labels, no dots), so this one cannot collide with an app.
-          ...(flux === undefined ? {} : { "flux.ns": flux.namespace }),
-        },
-      },
-      opts,
-    )
-  : undefined;
-
-const published: PublishedAppVariables[] = apps.map((app) => {
-  const ns = appNamespaces.get(app.name);
-  return {
-    app: app.name,
-    project: app.project,
-    environmentScope: gitlab.environmentScope,
-    protectCredentials: gitlab.protectPublishedCredentials,
-    namespace: app.namespace,
-    imageRepository: app.image.repository,
-    ...(app.method === "agent" && agent !== undefined ? { kubeContext: agent.kubeContext } : {}),
-    ...(ns?.kubeconfig !== undefined && ns.kubeToken !== undefined
-      ? { kubeconfig: ns.kubeconfig, kubeToken: ns.kubeToken }
-      : {}),
-  };
-});
-const variables = features.ciVariables
-  ? new CiVariables(
-      "ci",
-      {
-        projectPath: gitlab.projectPath,
-        groupPath: gitlab.groupPath,
-        variables: config.ciVariables,
-        published,
-      },
-      opts,
-    )
-  : undefined;
-
-// GitLab environments in the app projects: deployment history, the agent and namespace for the
-// environment's Kubernetes view, and (production) who may deploy.
-const environments =
-  features.environments && apps.length > 0
-    ? new GitLabEnvironments(
-        "environments",
+  const flux = features.flux
+    ? new FluxBootstrap(
+        "flux",
         {
-          name: config.environments.name,
-          tier: config.environments.tier,
-          ...(config.environments.protected
-            ? {
-                protection: {
-                  deployAccessLevel: config.environments.deployAccessLevel,
-                  requiredApprovalCount: config.environments.requiredApprovals,
-                },
-              }
-            : {}),
-          apps: apps.map((app) => ({
-            app: app.name,
-            project: app.project,
-            namespace: app.namespace,
-            ...(urls[app.name] === undefined ? {} : { url: urls[app.name] }),
-            ...(agent === undefined
-              ? {}
-              : {
-                  clusterAgentId: agent.agentId,
-                  ...(app.method === "flux"
-                    ? { fluxResourcePath: fluxKustomizationPath(app.namespace, app.name) }
-                    : {}),
-                }),
-          })),
+          namespace: config.flux.namespace,
+          chartVersion: config.flux.chartVersion,
+          interval: config.flux.interval,
+          environment: config.environment,
+          ...(features.registryAuth ? { registrySecretName: config.registryAuth.secretName } : {}),
+          apps: apps
+            .filter((a) => a.method === "flux")
+            .map((a) => ({
+              name: a.name,
+              namespace: appNamespaces.get(a.name)?.namespace ?? a.namespace,
+              artifactUrl: `oci://${a.image.repository}/manifests`,
+            })),
         },
         opts,
       )
     : undefined;
 
-export const environment = config.environment;
-export const kubeContext = config.kubeContext;
-export const clusterProvider = cluster.urn;
-export const managedNamespace = managed?.name;
-export const agentNamespaceName = agentNamespace?.name;
-export const runnerId = runner?.runnerId;
-export const agentId = agent?.agentId;
-/** What app pipelines pass to `kubectl config use-context` (agent apps). */
-export const ciKubeContext =
-  agent === undefined ? undefined : agentKubeContext(gitlab.projectPath, config.agent.name);
-export const registrySecretName = registry?.secretName;
-export const registryTokenExpiresAt = registry?.expiresAt;
-export const appNamespaceNames = Object.fromEntries(
-  [...appNamespaces].map(([app, ns]) => [app, ns.namespace]),
-);
-export const appUrls = urls;
-export const ciVariableIds = variables?.variableIds;
-export const fluxNamespace = flux?.namespace;
-export const gitlabEnvironmentIds = environments?.environmentIds;
+  const registry = features.registryAuth
+    ? new RegistryAuth(
+        "registry",
+        {
+          ...config.registryAuth,
+          project: gitlab.projectPath,
+          group: gitlab.groupPath,
+          registryHost: gitlab.registryHost,
+          namespaces: {
+            ...Object.fromEntries([...appNamespaces].map(([app, ns]) => [app, ns.namespace])),
+            // Keys are app names (DNS labels, no dots), so this one cannot collide with an app.
+            ...(flux === undefined ? {} : { "flux.ns": flux.namespace }),
+          },
+        },
+        opts,
+      )
+    : undefined;
+
+  const published: PublishedAppVariables[] = apps.map((app) => {
+    const ns = appNamespaces.get(app.name);
+    return {
+      app: app.name,
+      project: app.project,
+      environmentScope: gitlab.environmentScope,
+      protectCredentials: gitlab.protectPublishedCredentials,
+      namespace: app.namespace,
+      imageRepository: app.image.repository,
+      ...(app.method === "agent" && agent !== undefined ? { kubeContext: agent.kubeContext } : {}),
+      ...(ns?.kubeconfig !== undefined && ns.kubeToken !== undefined
+        ? { kubeconfig: ns.kubeconfig, kubeToken: ns.kubeToken }
+        : {}),
+    };
+  });
+  const variables = features.ciVariables
+    ? new CiVariables(
+        "ci",
+        {
+          projectPath: gitlab.projectPath,
+          groupPath: gitlab.groupPath,
+          variables: config.ciVariables,
+          published,
+        },
+        opts,
+      )
+    : undefined;
+
+  // GitLab environments in the app projects: deployment history, the agent and namespace for the
+  // environment's Kubernetes view, and (production) who may deploy.
+  const environments =
+    features.environments && apps.length > 0
+      ? new GitLabEnvironments(
+          "environments",
+          {
+            name: config.environments.name,
+            tier: config.environments.tier,
+            ...(config.environments.protected
+              ? {
+                  protection: {
+                    deployAccessLevel: config.environments.deployAccessLevel,
+                    requiredApprovalCount: config.environments.requiredApprovals,
+                  },
+                }
+              : {}),
+            apps: apps.map((app) => ({
+              app: app.name,
+              project: app.project,
+              namespace: app.namespace,
+              ...(urls[app.name] === undefined ? {} : { url: urls[app.name] }),
+              ...(agent === undefined
+                ? {}
+                : {
+                    clusterAgentId: agent.agentId,
+                    ...(app.method === "flux"
+                      ? { fluxResourcePath: fluxKustomizationPath(app.namespace, app.name) }
+                      : {}),
+                  }),
+            })),
+          },
+          opts,
+        )
+      : undefined;
+
+  return {
+    environment: config.environment,
+    kubeContext: config.kubeContext,
+    clusterProvider: cluster.urn,
+    managedNamespace: managed?.name,
+    agentNamespaceName: agentNamespace?.name,
+    runnerId: runner?.runnerId,
+    agentId: agent?.agentId,
+    /** What app pipelines pass to `kubectl config use-context` (agent apps). */
+    ciKubeContext:
+      agent === undefined ? undefined : agentKubeContext(gitlab.projectPath, config.agent.name),
+    registrySecretName: registry?.secretName,
+    registryTokenExpiresAt: registry?.expiresAt,
+    appNamespaceNames: Object.fromEntries(
+      [...appNamespaces].map(([app, ns]) => [app, ns.namespace]),
+    ),
+    appUrls: urls,
+    ciVariableIds: variables?.variableIds,
+    fluxNamespace: flux?.namespace,
+    gitlabEnvironmentIds: environments?.environmentIds,
+  };
+};

@@ -139,7 +139,12 @@ export async function runProgram(stack: string, options: RunOptions = {}): Promi
     // Pulumi keeps its runtime state global, so the mocks installed above still apply.
     jest.resetModules();
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    exported = require(path.join(ROOT, "index.ts")) as Record<string, unknown>;
+    const program = require(path.join(ROOT, "index.ts")) as unknown;
+    // Like Pulumi's Node.js host: a program exporting a function is called and awaited, and what
+    // it returns is the stack's outputs.
+    exported = (
+      typeof program === "function" ? await (program as () => Promise<unknown>)() : program
+    ) as Record<string, unknown>;
   } catch (e) {
     error = e as Error;
   } finally {
