@@ -9,6 +9,9 @@ import {
 import { FakeGitLab, startFakeGitLab } from "./fake-gitlab";
 import { FAST, rejection } from "./harness";
 
+/** Short per-attempt timeouts, for the tests of timing out. */
+const HANG: Partial<ClientSettings> = { ...FAST, timeoutMs: 300 };
+
 describe("connection", () => {
   test.each([
     ["https://gitlab.example.com", "https://gitlab.example.com"],
@@ -94,7 +97,7 @@ describe("requests", () => {
   const variables = (settings: Partial<ClientSettings> = {}) =>
     connect(
       { host: fake.url, token: fake.token },
-      { ...FAST, ...settings } as ClientSettings,
+      { ...HANG, ...settings } as ClientSettings,
       'Test "t"',
     ).use(ProjectVariables);
 
@@ -141,7 +144,7 @@ describe("requests", () => {
   test("a refused connection is retried and then reported", async () => {
     const url = fake.url;
     await fake.close();
-    const client = connect({ host: url, token: "t" }, FAST as ClientSettings, 'Test "t"').use(
+    const client = connect({ host: url, token: "t" }, HANG as ClientSettings, 'Test "t"').use(
       ProjectVariables,
     );
     expect(await rejection(client.create("42", "K", "v"))).toMatch(

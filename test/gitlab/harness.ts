@@ -5,7 +5,9 @@ import type { FakeGitLab } from "./fake-gitlab";
 
 /** Retries and timeouts small enough to keep every test fast. */
 export const FAST: Partial<ClientSettings> = {
-  timeoutMs: 300,
+  // Generous: a loaded CI machine running test files in parallel must not turn a slow first
+  // request into a timeout. Tests of the timeout itself set their own.
+  timeoutMs: 5000,
   maxAttempts: 3,
   baseDelayMs: 5,
   maxDelayMs: 50,
