@@ -10,7 +10,7 @@ import { FakeGitLab, startFakeGitLab } from "./fake-gitlab";
 import { FAST, rejection } from "./harness";
 
 /** Short per-attempt timeouts, for the tests of timing out. */
-const HANG: Partial<ClientSettings> = { ...FAST, timeoutMs: 300 };
+const HANG: Partial<ClientSettings> = { ...FAST, timeoutMs: 1000 };
 
 describe("connection", () => {
   test.each([
@@ -97,7 +97,7 @@ describe("requests", () => {
   const variables = (settings: Partial<ClientSettings> = {}) =>
     connect(
       { host: fake.url, token: fake.token },
-      { ...HANG, ...settings } as ClientSettings,
+      { ...FAST, ...settings } as ClientSettings,
       'Test "t"',
     ).use(ProjectVariables);
 
@@ -122,29 +122,29 @@ describe("requests", () => {
   test("a hung GET times out per attempt and is retried", async () => {
     await variables().create("42", "K", "v");
     fake.faults.push({ method: "GET", hang: true, times: 2 });
-    expect(await variables().show("42", "K")).toMatchObject({ key: "K" });
+    expect(await variables(HANG).show("42", "K")).toMatchObject({ key: "K" });
     expect(fake.requests("GET", /variables\/K$/)).toHaveLength(3);
   });
 
   test("a hung POST is not retried, since it may have been applied", async () => {
     fake.faults.push({ method: "POST", hang: true });
-    expect(await rejection(variables().create("42", "K", "v"))).toBe(
-      'Test "t": POST /projects/42/variables timed out after 300 ms (not retried: a POST may have been applied)',
+    expect(await rejection(variables(HANG).create("42", "K", "v"))).toBe(
+      'Test "t": POST /projects/42/variables timed out after 1000 ms (not retried: a POST may have been applied)',
     );
     expect(fake.log).toHaveLength(1);
   });
 
   test("a GET that keeps hanging fails after the last attempt", async () => {
     fake.faults.push({ method: "GET", hang: true, times: 3 });
-    expect(await rejection(variables().show("42", "K"))).toBe(
-      'Test "t": GET /projects/42/variables/K timed out after 300 ms after 3 attempts',
+    expect(await rejection(variables(HANG).show("42", "K"))).toBe(
+      'Test "t": GET /projects/42/variables/K timed out after 1000 ms after 3 attempts',
     );
   });
 
   test("a refused connection is retried and then reported", async () => {
     const url = fake.url;
     await fake.close();
-    const client = connect({ host: url, token: "t" }, HANG as ClientSettings, 'Test "t"').use(
+    const client = connect({ host: url, token: "t" }, FAST as ClientSettings, 'Test "t"').use(
       ProjectVariables,
     );
     expect(await rejection(client.create("42", "K", "v"))).toMatch(
