@@ -11,8 +11,31 @@ afterEach(async () => {
   await fake.close();
 });
 
+/**
+ * Registers agent `prod` in `project` with a committed config whose `user_access` lists
+ * `authorize`, and connects it (GitLab records user_access authorizations only then).
+ */
+function agentIn(project: number, authorize: readonly string[], connect = true): number {
+  const id = 5 + fake.state.agents.size;
+  fake.state.agents.set(id, { id, name: `prod-${id}`, project_id: project });
+  const config = `user_access:\n  access_as:\n    agent: {}\n  projects:\n${authorize
+    .map((path) => `    - id: ${path}\n`)
+    .join("")}`;
+  fake.state.files.set(`${project}:main:.gitlab/agents/prod-${id}/config.yaml`, {
+    content: Buffer.from(config).toString("base64"),
+  });
+  if (connect) {
+    fake.connectAgent(id);
+  }
+  return id;
+}
+
 describe("ProjectEnvironment", () => {
   const provider = () => configured(createProjectEnvironmentProvider(FAST), fake);
+  beforeEach(() => {
+    // Agent 5 of project 42 (platform/app), authorizing its own project for user_access.
+    agentIn(42, ["platform/app"]);
+  });
   const args = (extra: Record<string, unknown> = {}) => ({
     resourceName: "production",
     project: "42",
@@ -56,7 +79,15 @@ describe("ProjectEnvironment", () => {
     };
     expect(await p.read?.(created.id, created.outs)).toEqual({ id: created.id, props: live });
 
-    const news = await checked(p, args({ clusterAgentId: undefined, stopBeforeDestroy: true }));
+    const news = await checked(
+      p,
+      args({
+        clusterAgentId: undefined,
+        kubernetesNamespace: undefined,
+        fluxResourcePath: undefined,
+        stopBeforeDestroy: true,
+      }),
+    );
     expect(await p.diff?.(created.id, live, news)).toEqual({
       changes: true,
       replaces: [],
@@ -66,6 +97,8 @@ describe("ProjectEnvironment", () => {
     expect(updated?.outs.clusterAgentId).toBeUndefined();
     expect(fake.requests("PUT", /environments\/\d+$/)[0]?.body).toMatchObject({
       cluster_agent_id: null,
+      kubernetes_namespace: null,
+      flux_resource_path: null,
     });
 
     await p.delete?.(created.id, updated?.outs);
@@ -136,6 +169,84 @@ describe("ProjectEnvironment", () => {
     expect(updated?.outs.externalUrl).toBe("https://b.example.com");
     expect(fake.requests("PUT", /environments/)).toHaveLength(2);
   });
+
+  const REFUSED =
+    "400 Bad request - cluster agent doesn't exist or cannot be associated with this environment";
+
+  test("GitLab refuses an agent of another project: the old app-environment wiring fails", async () => {
+    // What index.ts did before: every app project's environment named the platform project's
+    // agent. GitLab looks the agent up among the environment's own project's agents only, so even
+    // a connected agent that authorizes the app project for user_access is refused.
+    fake.state.projects.push({ id: 43, fullPath: "platform/web" });
+    const platformAgent = agentIn(42, ["platform/app", "platform/web"]);
+    const p = await provider();
+    expect(
+      await rejection(
+        createChecked(
+          p,
+          args({ resourceName: "web", project: "platform/web", clusterAgentId: platformAgent }),
+        ),
+      ),
+    ).toBe(
+      `ProjectEnvironment "web": POST /projects/platform%2Fweb/environments failed with HTTP 400: ${REFUSED}`,
+    );
+    expect(fake.state.environments.size).toBe(0);
+  });
+
+  test.each([
+    { case: "whose config does not authorize the project", authorize: [], connect: true },
+    { case: "whose agentk never connected", authorize: ["platform/app"], connect: false },
+  ])("GitLab refuses its own project's agent $case", async ({ authorize, connect }) => {
+    fake.state.agents.clear();
+    fake.state.userAccess.clear();
+    const agent = agentIn(42, authorize, connect);
+    const p = await provider();
+    expect(await rejection(createChecked(p, args({ clusterAgentId: agent })))).toBe(
+      `ProjectEnvironment "production": POST /projects/42/environments failed with HTTP 400: ${REFUSED}`,
+    );
+  });
+
+  test("GitLab refuses to set an agent it cannot associate on update, keeping the environment as it was", async () => {
+    fake.state.projects.push({ id: 43, fullPath: "platform/web" });
+    const p = await provider();
+    const created = await createChecked(
+      p,
+      args({
+        clusterAgentId: undefined,
+        kubernetesNamespace: undefined,
+        fluxResourcePath: undefined,
+      }),
+    );
+    const foreign = agentIn(43, ["platform/app"]);
+    const news = await checked(p, args({ clusterAgentId: foreign }));
+    expect(await rejection(Promise.resolve(p.update?.(created.id, created.outs, news)))).toBe(
+      `ProjectEnvironment "production": PUT /projects/42/environments/${created.outs.environmentId} ` +
+        `failed with HTTP 400: ${REFUSED}`,
+    );
+    expect(fake.state.environments.get(created.outs.environmentId as number)).toMatchObject({
+      cluster_agent: null,
+      kubernetes_namespace: null,
+    });
+  });
+
+  test.each([
+    {
+      extra: { clusterAgentId: undefined, fluxResourcePath: undefined },
+      message: '{"kubernetes_namespace":["cannot be set without a cluster agent"]}',
+    },
+    {
+      extra: { kubernetesNamespace: undefined },
+      message: '{"flux_resource_path":["cannot be set without a kubernetes namespace"]}',
+    },
+  ])(
+    "GitLab refuses Kubernetes settings without what they need: $message",
+    async ({ extra, message }) => {
+      const p = await provider();
+      expect(await rejection(createChecked(p, args(extra)))).toBe(
+        `ProjectEnvironment "production": POST /projects/42/environments failed with HTTP 400: ${message}`,
+      );
+    },
+  );
 
   test.each([
     {

@@ -183,6 +183,53 @@ function setEnvironment(env: Json, input: Json): void {
   }
 }
 
+/**
+ * GitLab's checks of an environment's Kubernetes settings. `lib/api/environments.rb` looks the
+ * agent up with `Clusters::AgentsFinder.new(user_project, …)`, which returns only the
+ * environment's own project's agents (`project.cluster_agents`), and
+ * `Environments::CreateService`/`UpdateService` also require a `user_access` authorization of the
+ * project by that agent (`Clusters::Agents::Authorizations::UserAccess::Finder`); either failure is
+ * the same 400. The model validations: a namespace needs an agent, a Flux path needs a namespace.
+ */
+function kubernetesProblem(state: Call["state"], projectId: number, env: Json): Reply | undefined {
+  const agentId = (env.cluster_agent as Json | null)?.id;
+  if (agentId !== undefined && agentId !== null) {
+    const agent = state.agents.get(Number(agentId));
+    const authorized = state.userAccess.get(Number(agentId))?.has(projectId) ?? false;
+    if (agent === undefined || agent.project_id !== projectId || !authorized) {
+      return badRequest(
+        "400 Bad request - cluster agent doesn't exist or cannot be associated with this environment",
+      );
+    }
+  }
+  if (env.kubernetes_namespace !== null && env.cluster_agent === null) {
+    return badRequest({ kubernetes_namespace: ["cannot be set without a cluster agent"] });
+  }
+  if (env.flux_resource_path !== null && env.kubernetes_namespace === null) {
+    return badRequest({ flux_resource_path: ["cannot be set without a kubernetes namespace"] });
+  }
+  return undefined;
+}
+
+/** `GET /projects/:id/environments`: `name` filters by exact name, `search` by substring. */
+function listEnvironments(call: Call): Reply {
+  const { id: projectId, missing } = project(call);
+  if (projectId === undefined) {
+    return missing;
+  }
+  const name = call.query.name;
+  const search = call.query.search;
+  return reply(
+    200,
+    [...call.state.environments.values()].filter(
+      (e) =>
+        e.project_id === projectId &&
+        (name === undefined || e.name === name) &&
+        (search === undefined || String(e.name).includes(search)),
+    ),
+  );
+}
+
 function createEnvironment(call: Call): Reply {
   const { id: projectId, missing } = project(call);
   if (projectId === undefined) {
@@ -210,6 +257,10 @@ function createEnvironment(call: Call): Reply {
     created_at: now(),
   };
   setEnvironment(env, call.input);
+  const refused = kubernetesProblem(call.state, projectId, env);
+  if (refused !== undefined) {
+    return refused;
+  }
   call.state.environments.set(env.id as number, env);
   return reply(201, env);
 }
@@ -233,7 +284,13 @@ function oneEnvironment(call: Call): Reply {
     call.state.environments.delete(env.id as number);
     return reply(204);
   } else if (call.method === "PUT") {
-    setEnvironment(env, call.input);
+    const next = { ...env };
+    setEnvironment(next, call.input);
+    const refused = kubernetesProblem(call.state, projectId, next);
+    if (refused !== undefined) {
+      return refused;
+    }
+    Object.assign(env, next);
   }
   return reply(200, env);
 }
@@ -346,6 +403,7 @@ export const deployRoutes: Route[] = [
     handle: file,
   })),
   { method: "POST", pattern: new RegExp(`^/${PROJECT}/environments$`), handle: createEnvironment },
+  { method: "GET", pattern: new RegExp(`^/${PROJECT}/environments$`), handle: listEnvironments },
   ...["GET", "PUT", "DELETE"].map((method) => ({
     method,
     pattern: new RegExp(`^/${PROJECT}/environments/(\\d+)$`),

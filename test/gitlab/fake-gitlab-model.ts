@@ -68,6 +68,14 @@ export interface FakeState {
   readonly files: Map<string, Json>;
   readonly environments: Map<number, Json>;
   readonly protectedEnvironments: Map<string, Json>;
+  /**
+   * `user_access` authorizations GitLab has recorded per agent id: the project ids whose users
+   * (and environments) may use the agent. GitLab records them only when agentk connects with a
+   * config that lists them ({@link FakeGitLab.connectAgent}), never at commit time.
+   */
+  readonly userAccess: Map<number, Set<number>>;
+  /** What `GET /metadata` answers. */
+  readonly metadata: Json;
   nextId: number;
 }
 
@@ -81,6 +89,12 @@ export interface FakeGitLab {
   readonly state: FakeState;
   /** Requests matching a method and a path pattern. */
   requests(method: string, path: RegExp): LoggedRequest[];
+  /**
+   * What happens when agentk of `agentId` connects to KAS: GitLab reads the agent's
+   * `config.yaml` from its project's default branch (`main` here) and records its `user_access`
+   * project and group authorizations (replacing earlier ones). Returns the authorized project ids.
+   */
+  connectAgent(agentId: number): number[];
   close(): Promise<void>;
 }
 

@@ -7,10 +7,12 @@ import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { ciRoutes } from "./fake-gitlab-ci";
 import { deployRoutes } from "./fake-gitlab-deploy";
+import { DEFAULT_METADATA, connectAgent, instanceRoutes } from "./fake-gitlab-instance";
 import {
   FakeGitLab,
   FakeState,
   Fault,
+  Json,
   LoggedRequest,
   Owner,
   Reply,
@@ -45,6 +47,8 @@ export interface FakeOptions {
   readonly tokens?: Record<string, string[]>;
   readonly projects?: Owner[];
   readonly groups?: Owner[];
+  /** Fields of `GET /metadata` to change (e.g. `version`, `kas`). */
+  readonly metadata?: Json;
 }
 
 /** Starts the fake on 127.0.0.1 and a random port. */
@@ -62,9 +66,11 @@ export async function startFakeGitLab(options: FakeOptions = {}): Promise<FakeGi
     files: new Map(),
     environments: new Map(),
     protectedEnvironments: new Map(),
+    userAccess: new Map(),
+    metadata: { ...DEFAULT_METADATA, ...options.metadata },
     nextId: 100,
   };
-  const routes: Route[] = [...ciRoutes, ...deployRoutes];
+  const routes: Route[] = [...ciRoutes, ...deployRoutes, ...instanceRoutes];
   const log: LoggedRequest[] = [];
   const faults: Fault[] = [];
 
@@ -107,7 +113,9 @@ export async function startFakeGitLab(options: FakeOptions = {}): Promise<FakeGi
           continue;
         }
         const scope = route.scope ?? "api";
-        if (!scopes.includes("api") && !scopes.includes(scope)) {
+        // read_api grants every GET that api grants (GitLab's API scopes documentation).
+        const readOnly = method === "GET" && scope === "api" && scopes.includes("read_api");
+        if (!scopes.includes("api") && !scopes.includes(scope) && !readOnly) {
           send(
             res,
             reply(403, {
@@ -135,6 +143,7 @@ export async function startFakeGitLab(options: FakeOptions = {}): Promise<FakeGi
     faults,
     state,
     requests: (method, path) => log.filter((r) => r.method === method && path.test(r.path)),
+    connectAgent: (agentId) => connectAgent(state, agentId),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
