@@ -5,7 +5,7 @@ import { AppDeployment } from "./components/app-deployment";
 import { CiVariables, PublishedAppVariables } from "./components/ci-variables";
 import { FluxBootstrap } from "./components/flux-bootstrap";
 import { GitLabAgent } from "./components/gitlab-agent";
-import { fluxKustomizationPath, GitLabEnvironments } from "./components/gitlab-environments";
+import { GitLabEnvironments } from "./components/gitlab-environments";
 import { GitLabRunner } from "./components/gitlab-runner";
 import { agentKubeContext, CI_JOB_GROUP, impersonatedAppUser } from "./components/identities";
 import { PlatformNamespace } from "./components/platform-namespace";
@@ -225,8 +225,11 @@ export = async () => {
       )
     : undefined;
 
-  // GitLab environments in the app projects: deployment history, the agent and namespace for the
-  // environment's Kubernetes view, and (production) who may deploy.
+  // GitLab environments in the app projects: deployment history and (production) who may deploy.
+  // They name no agent: GitLab resolves `cluster_agent_id` among the environment's own project's
+  // agents and also requires a user_access authorization of that project, which exists only once
+  // agentk has connected (see docs: "GitLab environments and the agent"). The platform's agent
+  // lives in the platform project, so naming it would fail every app project's first `up`.
   const environments =
     features.environments && apps.length > 0
       ? new GitLabEnvironments(
@@ -247,14 +250,6 @@ export = async () => {
               project: app.project,
               namespace: app.namespace,
               ...(urls[app.name] === undefined ? {} : { url: urls[app.name] }),
-              ...(agent === undefined
-                ? {}
-                : {
-                    clusterAgentId: agent.agentId,
-                    ...(app.method === "flux"
-                      ? { fluxResourcePath: fluxKustomizationPath(app.namespace, app.name) }
-                      : {}),
-                  }),
             })),
           },
           opts,

@@ -38,8 +38,10 @@ export interface GitLabEnvironmentApp {
   readonly url?: pulumi.Input<string>;
   /**
    * The GitLab agent (`ClusterAgent.agentId`) whose cluster the environment's Kubernetes dashboard
-   * shows, in `namespace`. Default none: no dashboard, and no namespace is set (GitLab rejects a
-   * namespace without an agent).
+   * shows, in `namespace`. GitLab accepts only an agent registered in this same project whose
+   * connected agentk authorizes the project under `user_access` (`lib/api/environments.rb`,
+   * `Environments::CreateService`); anything else is a 400. Default none: no dashboard, and no
+   * namespace is set (GitLab rejects a namespace without an agent).
    */
   readonly clusterAgentId?: pulumi.Input<number>;
   /**
