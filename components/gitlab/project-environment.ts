@@ -10,6 +10,7 @@ import {
   required,
   splitId,
   GitLabResource,
+  createOrAdopt,
 } from "./resource";
 
 const TYPE = "ProjectEnvironment";
@@ -50,6 +51,7 @@ interface EnvironmentInputs extends BaseInputs {
   readonly fluxResourcePath?: string;
   readonly description?: string;
   readonly stopBeforeDestroy?: boolean;
+  readonly adoptExisting?: boolean;
 }
 
 interface EnvironmentOutputs extends EnvironmentInputs {
@@ -150,9 +152,41 @@ export function createProjectEnvironmentProvider(overrides?: Partial<ClientSetti
       // GitLab picks a tier from the name when none is given.
       computed: ["tier"],
       create: async (api, i) => {
-        const created = (await api
-          .use(Environments)
-          .create(i.project, i.name, settable(i, false) as never)) as unknown as EnvironmentSchema;
+        const created = await createOrAdopt({
+          api,
+          adopt: i.adoptExisting,
+          kind: "environments",
+          what: `environment ${JSON.stringify(i.name)} of project ${JSON.stringify(i.project)}`,
+          create: async () =>
+            (await api
+              .use(Environments)
+              .create(
+                i.project,
+                i.name,
+                settable(i, false) as never,
+              )) as unknown as EnvironmentSchema,
+          // App pipelines create their environment on their first deploy: adopted, it keeps its
+          // id and deployment history and gets this resource's settings.
+          takeOver: async () => {
+            const found = (await api
+              .use(Environments)
+              .all(i.project, { name: i.name } as never)) as unknown as EnvironmentSchema[];
+            const existing = found.find((e) => e.name === i.name);
+            if (existing === undefined) {
+              throw new Error(
+                `${api.label}: GitLab said environment ${JSON.stringify(i.name)} exists in project ` +
+                  `${JSON.stringify(i.project)}, but listing it found none; run again`,
+              );
+            }
+            return (await api
+              .use(Environments)
+              .edit(
+                i.project,
+                existing.id,
+                settable(i, true) as never,
+              )) as unknown as EnvironmentSchema;
+          },
+        });
         return {
           id: `${i.project}:${created.id}`,
           outs: { ...i, ...fromApi(i.project, created) },
@@ -212,6 +246,12 @@ export interface ProjectEnvironmentArgs {
   readonly description?: pulumi.Input<string>;
   /** Stop the environment before deleting it; GitLab refuses to delete one that is running. Default `false`, as in @pulumi/gitlab. */
   readonly stopBeforeDestroy?: pulumi.Input<boolean>;
+  /**
+   * When the project already has an environment of this name, take it over (it keeps its id and
+   * history, gets these settings, and destroy deletes it) instead of failing. An addition to
+   * @pulumi/gitlab's arguments. Default `false`.
+   */
+  readonly adoptExisting?: pulumi.Input<boolean>;
 }
 
 /**
@@ -247,6 +287,7 @@ export class ProjectEnvironment extends GitLabResource {
       fluxResourcePath: args.fluxResourcePath,
       description: args.description,
       stopBeforeDestroy: args.stopBeforeDestroy,
+      adoptExisting: args.adoptExisting,
       environmentId: undefined,
       slug: undefined,
       state: undefined,

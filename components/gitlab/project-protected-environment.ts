@@ -12,6 +12,7 @@ import {
   sameValue,
   splitId,
   GitLabResource,
+  createOrAdopt,
 } from "./resource";
 
 const TYPE = "ProjectProtectedEnvironment";
@@ -59,6 +60,7 @@ interface ProtectedInputs extends BaseInputs {
   readonly deployAccessLevels: DeployAccessLevel[];
   readonly requiredApprovalCount?: number;
   readonly approvalRules?: ApprovalRule[];
+  readonly adoptExisting?: boolean;
 }
 
 function validateRules(rules: unknown, atLeastOne: boolean): string | undefined {
@@ -176,6 +178,27 @@ const client = (api: Api) => api.use(ProjectProtectedEnvironments);
 // project path or an environment name with `/` must be encoded here.
 const enc = encodeURIComponent;
 
+/** Makes the live protection's rules `wanted`'s, in place: rules to drop by id, new ones added. */
+async function applyRules(
+  api: Api,
+  project: string,
+  environment: string,
+  wanted: ProtectedInputs,
+): Promise<ProtectedSchema> {
+  const current = (await client(api).show(
+    enc(project),
+    enc(environment),
+  )) as unknown as ProtectedSchema;
+  return (await client(api).edit(enc(project), enc(environment), {
+    deployAccessLevels: changes(current.deploy_access_levels, wanted.deployAccessLevels, false),
+    requiredApprovalCount: wanted.requiredApprovalCount,
+    approvalRules:
+      wanted.approvalRules === undefined
+        ? undefined
+        : changes(current.approval_rules ?? [], wanted.approvalRules, true),
+  } as never)) as unknown as ProtectedSchema;
+}
+
 /** A provider for {@link ProjectProtectedEnvironment} with other retry and timeout settings. */
 export function createProjectProtectedEnvironmentProvider(overrides?: Partial<ClientSettings>) {
   return defineProvider<ProtectedInputs, ProtectedInputs>(
@@ -193,15 +216,24 @@ export function createProjectProtectedEnvironmentProvider(overrides?: Partial<Cl
       updatable: ["deployAccessLevels", "requiredApprovalCount", "approvalRules"],
       computed: ["requiredApprovalCount", "approvalRules"],
       create: async (api, i) => {
-        const created = (await client(api).create(
-          enc(i.project),
-          i.environment,
-          i.deployAccessLevels.map((r) => toRule(r, false)) as never,
-          {
-            requiredApprovalCount: i.requiredApprovalCount,
-            approvalRules: i.approvalRules?.map((r) => toRule(r, true)),
-          } as never,
-        )) as unknown as ProtectedSchema;
+        const created = await createOrAdopt({
+          api,
+          adopt: i.adoptExisting,
+          kind: "environments",
+          what: `protection of environment ${JSON.stringify(i.environment)} of project ${JSON.stringify(i.project)}`,
+          create: async () =>
+            (await client(api).create(
+              enc(i.project),
+              i.environment,
+              i.deployAccessLevels.map((r) => toRule(r, false)) as never,
+              {
+                requiredApprovalCount: i.requiredApprovalCount,
+                approvalRules: i.approvalRules?.map((r) => toRule(r, true)),
+              } as never,
+            )) as unknown as ProtectedSchema,
+          // Adopted: its rules become exactly these, changed in place (never unprotected).
+          takeOver: () => applyRules(api, i.project, i.environment, i),
+        });
         return {
           id: `${i.project}:${i.environment}`,
           outs: { ...i, ...fromApi(i.project, created) },
@@ -215,18 +247,7 @@ export function createProjectProtectedEnvironmentProvider(overrides?: Partial<Cl
         );
       },
       update: async (api, _id, olds, news) => {
-        const current = (await client(api).show(
-          enc(olds.project),
-          enc(olds.environment),
-        )) as unknown as ProtectedSchema;
-        const updated = (await client(api).edit(enc(olds.project), enc(olds.environment), {
-          deployAccessLevels: changes(current.deploy_access_levels, news.deployAccessLevels, false),
-          requiredApprovalCount: news.requiredApprovalCount,
-          approvalRules:
-            news.approvalRules === undefined
-              ? undefined
-              : changes(current.approval_rules ?? [], news.approvalRules, true),
-        } as never)) as unknown as ProtectedSchema;
+        const updated = await applyRules(api, olds.project, olds.environment, news);
         return { ...news, ...fromApi(olds.project, updated) };
       },
       delete: async (api, _id, props) => {
@@ -252,6 +273,12 @@ export interface ProjectProtectedEnvironmentArgs {
   readonly requiredApprovalCount?: pulumi.Input<number>;
   /** Multiple approval rules (instead of `requiredApprovalCount`). Default none. */
   readonly approvalRules?: pulumi.Input<pulumi.Input<ApprovalRule>[]>;
+  /**
+   * When the environment is already protected, take the protection over (its rules become
+   * these; destroy removes it) instead of failing. An addition to @pulumi/gitlab's arguments.
+   * Default `false`.
+   */
+  readonly adoptExisting?: pulumi.Input<boolean>;
 }
 
 /**
@@ -278,6 +305,7 @@ export class ProjectProtectedEnvironment extends GitLabResource {
       deployAccessLevels: args.deployAccessLevels,
       requiredApprovalCount: args.requiredApprovalCount,
       approvalRules: args.approvalRules,
+      adoptExisting: args.adoptExisting,
     };
     super(
       { type: TYPE, provider: ProjectProtectedEnvironmentProvider, validate: validateProtected },

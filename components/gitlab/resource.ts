@@ -10,6 +10,7 @@ import {
   ClientSettings,
   ConfigSource,
   DEFAULT_CLIENT_SETTINGS,
+  GitLabApiError,
   connect,
   isStatus,
   resolveConnection,
@@ -224,6 +225,65 @@ export function defineProvider<I extends BaseInputs, O extends I>(
     };
   }
   return provider;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Objects that already exist
+
+/** The kinds of GitLab object a stack may adopt (stack config `gitlab.adoptExisting`). */
+export const ADOPTABLE_KINDS = ["environments", "variables"] as const;
+/** One of {@link ADOPTABLE_KINDS}. */
+export type AdoptableKind = (typeof ADOPTABLE_KINDS)[number];
+
+/**
+ * GitLab's answer to a create whose name is taken: 400 with `has already been taken` (variables:
+ * `{"key":["(KEY) has already been taken"]}`; environments and protected environments:
+ * `{"name":["has already been taken"]}`).
+ */
+export function isTaken(err: unknown): boolean {
+  return (
+    err instanceof GitLabApiError &&
+    err.status === 400 &&
+    /has already been taken/.test(err.gitlabMessage)
+  );
+}
+
+/** What {@link createOrAdopt} needs. */
+export interface Adoption<T> {
+  readonly api: Api;
+  /** Whether the caller asked to take over an existing object (`adoptExisting`). */
+  readonly adopt: boolean | undefined;
+  readonly kind: AdoptableKind;
+  /** The object and its owner, for the error: `CI/CD variable KEY (scope "dev") of project "a/b"`. */
+  readonly what: string;
+  readonly create: () => Promise<T>;
+  /** Takes the existing object over: reads it and applies the wanted settings. */
+  readonly takeOver: () => Promise<T>;
+}
+
+/**
+ * Creates the object; when GitLab says it exists already, takes it over if adoption was asked
+ * for, else fails with a message naming the object, its owner and both ways out. An object
+ * someone else made is never changed without `adoptExisting`.
+ */
+export async function createOrAdopt<T>(a: Adoption<T>): Promise<T> {
+  try {
+    return await a.create();
+  } catch (err) {
+    if (!isTaken(err)) {
+      throw err;
+    }
+    if (a.adopt === true) {
+      return a.takeOver();
+    }
+    throw new Error(
+      `${a.api.label}: ${a.what} already exists and this stack did not create it ` +
+        `(GitLab answered HTTP 400: ${(err as GitLabApiError).gitlabMessage}). Either adopt it: ` +
+        `set adoptExisting on the resource (in this platform's stack config, add "${a.kind}" to ` +
+        `platform:gitlab.adoptExisting); the stack then overwrites its settings and deletes it on ` +
+        `destroy, as if it had created it. Or delete it in GitLab, then run again.`,
+    );
+  }
 }
 
 /** Splits an id like `42:KEY:*` into `count` parts; the last part keeps any further colons. */

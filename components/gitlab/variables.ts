@@ -13,6 +13,7 @@ import {
   required,
   splitId,
   GitLabResource,
+  createOrAdopt,
 } from "./resource";
 
 /** `env_var` (the default) or `file`. */
@@ -29,10 +30,14 @@ export interface VariableInputs extends BaseInputs {
   readonly value: string;
   readonly protected: boolean;
   readonly masked: boolean;
+  /** Masked and hidden: the value is never shown again, not even to maintainers (GitLab 17.4). */
+  readonly hidden: boolean;
   readonly raw: boolean;
   readonly variableType: VariableType;
   readonly environmentScope: string;
   readonly description?: string;
+  /** Take over a variable of the same key and scope that already exists (see `createOrAdopt`). */
+  readonly adoptExisting?: boolean;
 }
 
 /**
@@ -105,27 +110,45 @@ export function validateVariable(owner: VariableOwner, inputs: Record<string, un
     ],
     ["variableType", ifKnown(inputs.variableType, validateVariableType)],
     ["environmentScope", ifKnown(inputs.environmentScope, validateEnvironmentScope)],
+    [
+      "hidden",
+      inputs.hidden === true && (inputs.masked === undefined || inputs.masked === false)
+        ? "a hidden variable must be masked too (GitLab: masked should be true when variable is hidden)"
+        : undefined,
+    ],
   );
 }
 
 interface VariableSchema {
   readonly key: string;
-  readonly value: string;
   readonly variable_type: VariableType;
   readonly protected: boolean;
   readonly masked: boolean;
+  readonly hidden?: boolean;
+  /** Null for a hidden variable. */
+  readonly value: string | null;
   readonly raw?: boolean;
   readonly environment_scope?: string;
   readonly description?: string | null;
 }
 
-function fromApi(owner: VariableOwner, ownerId: string, v: VariableSchema): VariableInputs {
+/**
+ * The variable as this provider keeps it. GitLab never returns a hidden variable's value, so
+ * `known` (the value in state, or the one just sent) stands in for it.
+ */
+function fromApi(
+  owner: VariableOwner,
+  ownerId: string,
+  v: VariableSchema,
+  known: string | undefined,
+): VariableInputs {
   return {
     [owner]: ownerId,
     key: v.key,
-    value: v.value,
+    value: v.value ?? known ?? "",
     protected: v.protected,
     masked: v.masked,
+    hidden: v.hidden ?? false,
     raw: v.raw ?? false,
     variableType: v.variable_type,
     environmentScope: v.environment_scope ?? "*",
@@ -169,22 +192,42 @@ export function variableSpec(
       [owner]: String(i[owner]),
       protected: i.protected ?? false,
       masked: i.masked ?? false,
+      hidden: i.hidden ?? false,
       raw: i.raw ?? false,
       variableType: i.variableType ?? "env_var",
       environmentScope: i.environmentScope ?? "*",
     }),
-    replaceOn: [owner, "key", "environmentScope"],
+    // GitLab sets `hidden` only on create and never lets it change.
+    replaceOn: [owner, "key", "environmentScope", "hidden"],
     collidesIfSame: ["key", "environmentScope"],
     updatable: ["value", "protected", "masked", "raw", "variableType", "description"],
     create: async (api, i) => {
-      const created = (await client(api).create(ownerOf(i), i.key, i.value, {
-        ...settable(i),
-        environmentScope: i.environmentScope,
-      })) as unknown as VariableSchema;
+      const live = await createOrAdopt({
+        api,
+        adopt: i.adoptExisting,
+        kind: "variables",
+        what:
+          `CI/CD variable ${i.key} (environment scope ${JSON.stringify(i.environmentScope)}) ` +
+          `of ${owner} ${JSON.stringify(ownerOf(i))}`,
+        create: async () =>
+          (await client(api).create(ownerOf(i), i.key, i.value, {
+            ...settable(i),
+            environmentScope: i.environmentScope,
+            ...(i.hidden ? { maskedAndHidden: true } : {}),
+          } as never)) as unknown as VariableSchema,
+        // Adopted: its value and settings become the stack's.
+        takeOver: async () =>
+          (await client(api).edit(
+            ownerOf(i),
+            i.key,
+            i.value,
+            inScope(i.environmentScope, settable(i)) as never,
+          )) as unknown as VariableSchema,
+      });
       const id = `${ownerOf(i)}:${i.key}:${i.environmentScope}`;
-      return { id, outs: { ...i, ...fromApi(owner, ownerOf(i), created) } };
+      return { id, outs: { ...i, ...fromApi(owner, ownerOf(i), live, i.value) } };
     },
-    read: async (api, id) => {
+    read: async (api, id, props) => {
       const [ownerId = "", key = "", scope = ""] = splitId(
         id,
         3,
@@ -195,7 +238,7 @@ export function variableSpec(
         key,
         scopeFilter(scope),
       )) as unknown as VariableSchema;
-      return fromApi(owner, ownerId, live);
+      return fromApi(owner, ownerId, live, props.value);
     },
     update: async (api, _id, olds, news) => {
       const updated = (await client(api).edit(
@@ -204,7 +247,7 @@ export function variableSpec(
         news.value,
         inScope(olds.environmentScope, settable(news)) as never,
       )) as unknown as VariableSchema;
-      return { ...news, ...fromApi(owner, ownerOf(news), updated) };
+      return { ...news, ...fromApi(owner, ownerOf(news), updated, news.value) };
     },
     delete: async (api, _id, props) => {
       await client(api).remove(ownerOf(props), props.key, inScope(props.environmentScope, {}));
@@ -222,6 +265,11 @@ export interface VariableArgs {
   readonly protected?: pulumi.Input<boolean>;
   /** Masked in job logs; GitLab then requires a maskable value (see `validateMaskedValue`). Default `false`. */
   readonly masked?: pulumi.Input<boolean>;
+  /**
+   * Masked and hidden (GitLab 17.4+): nobody sees the value again in GitLab's UI or API. Needs
+   * `masked`. Set at creation only: changing it replaces the variable. Default `false`.
+   */
+  readonly hidden?: pulumi.Input<boolean>;
   /** Not expanded (`$OTHER` stays literal); raw masked values may use any non-space characters. Default `false`. */
   readonly raw?: pulumi.Input<boolean>;
   /** `env_var` or `file`. Default `env_var`. */
@@ -230,6 +278,12 @@ export interface VariableArgs {
   readonly environmentScope?: pulumi.Input<string>;
   /** A description shown in GitLab. Default none. */
   readonly description?: pulumi.Input<string>;
+  /**
+   * When a variable of this key and scope already exists, take it over (its value and settings
+   * become these; destroy deletes it) instead of failing. An addition to @pulumi/gitlab's
+   * arguments. Default `false`: an existing variable is never changed.
+   */
+  readonly adoptExisting?: pulumi.Input<boolean>;
 }
 
 /** The outputs and construction shared by ProjectVariable and GroupVariable. */
@@ -242,6 +296,8 @@ export abstract class VariableResource extends GitLabResource {
   declare public readonly protected: pulumi.Output<boolean>;
   /** Whether it is masked in job logs. */
   declare public readonly masked: pulumi.Output<boolean>;
+  /** Whether it is masked and hidden. */
+  declare public readonly hidden: pulumi.Output<boolean>;
   /** Whether it is left unexpanded. */
   declare public readonly raw: pulumi.Output<boolean>;
   /** `env_var` or `file`. */
@@ -268,10 +324,12 @@ export abstract class VariableResource extends GitLabResource {
       value: pulumi.secret(args.value),
       protected: args.protected,
       masked: args.masked,
+      hidden: args.hidden,
       raw: args.raw,
       variableType: args.variableType,
       environmentScope: args.environmentScope,
       description: args.description,
+      adoptExisting: args.adoptExisting,
     };
     super(
       {

@@ -157,15 +157,8 @@ build_pulumi() {
     -require="github.com/pulumi/pulumi/pkg/v3@v$v" -require="github.com/pulumi/pulumi/sdk/v3@v$v"
   gomod="$(mod_info "github.com/pulumi/pulumi/pkg/v3@v$v" GoMod)"
   copy_version_replaces "$gomod"
-  cat >tools.go <<'EOF'
-//go:build tools
-
-package tools
-
-import _ "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi"
-EOF
-  go mod tidy
-  CGO_ENABLED=0 go build -trimpath -tags osusergo,grpcnotrace \
+  # -mod=mod rather than `go mod tidy`: tidy would also fetch the test dependencies of every package.
+  CGO_ENABLED=0 go build -mod=mod -trimpath -tags osusergo,grpcnotrace \
     -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$v" \
     -o "$out/bin/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
   write_node_shims "$out/bin"
@@ -206,8 +199,7 @@ build_langhost() {
   cd "$src"
   go mod init e2e.local/pulumi-language-nodejs
   go mod edit -go=1.26 -require="github.com/pulumi/pulumi/sdk/v3@v$v"
-  go mod tidy
-  CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=$v-e2e" \
+  CGO_ENABLED=0 go build -mod=mod -trimpath -ldflags "-s -w -X main.version=$v-e2e" \
     -o "$out/bin/pulumi-language-nodejs" .
 }
 
@@ -245,24 +237,12 @@ build_kubernetes() {
       elif .New.Version != null then "-replace=\(.Old.Path)\(if .Old.Version then "@" + .Old.Version else "" end)=\(.New.Path)@\(.New.Version)"
       else empty end')
   go mod edit "${args[@]}"
-  cat >tools.go <<'EOF'
-//go:build tools
-
-package tools
-
-import (
-	_ "k8s.io/kubernetes/cmd/kube-apiserver"
-	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
-	_ "k8s.io/kubernetes/cmd/kube-scheduler"
-)
-EOF
-  go mod tidy
   local ld="" pkg
   for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
     ld="$ld -X $pkg.gitVersion=v$v -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean"
     ld="$ld -X $pkg.buildDate=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
   done
-  CGO_ENABLED=0 go build -trimpath -ldflags "-s -w$ld" -o "$out/bin/" \
+  CGO_ENABLED=0 go build -mod=mod -trimpath -ldflags "-s -w$ld" -o "$out/bin/" \
     k8s.io/kubernetes/cmd/kube-apiserver \
     k8s.io/kubernetes/cmd/kube-controller-manager \
     k8s.io/kubernetes/cmd/kube-scheduler
@@ -275,15 +255,7 @@ build_etcd() {
   cd "$src"
   go mod init e2e.local/etcd
   go mod edit -go=1.26 -require="go.etcd.io/etcd/server/v3@v$v"
-  cat >tools.go <<'EOF'
-//go:build tools
-
-package tools
-
-import _ "go.etcd.io/etcd/server/v3"
-EOF
-  go mod tidy
-  CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$out/bin/etcd" go.etcd.io/etcd/server/v3
+  CGO_ENABLED=0 go build -mod=mod -trimpath -ldflags "-s -w" -o "$out/bin/etcd" go.etcd.io/etcd/server/v3
 }
 
 # ---- kwok, kwokctl ---------------------------------------------------------------------------
@@ -297,6 +269,7 @@ build_kwok() {
 
 # ---- per-tool logic: found (user's) / cached / built -----------------------------------------
 USER_PULUMI_DIR=""
+OUR_PULUMI_DIR=""
 
 ensure_pulumi() {
   local p uv dir="$E2E_TOOLS_CACHE/pulumi-$E2E_PULUMI_VERSION"
@@ -314,6 +287,7 @@ ensure_pulumi() {
   else
     build_tool pulumi "$E2E_PULUMI_VERSION" "$dir" build_pulumi
   fi
+  OUR_PULUMI_DIR="$dir"
   add_path "$dir/bin"
 }
 
@@ -332,6 +306,10 @@ ensure_langhost() {
     build_tool pulumi-language-nodejs "$E2E_PULUMI_VERSION" "$dir" build_langhost
   fi
   add_path "$dir/bin"
+  # Next to our pulumi, where the CLI looks for bundled plugins: no "using ... from $PATH" warning.
+  if [ -n "$OUR_PULUMI_DIR" ]; then
+    ln -sfn "$dir/bin/pulumi-language-nodejs" "$OUR_PULUMI_DIR/bin/pulumi-language-nodejs"
+  fi
   # The CLI's own shims, also needed next to a user's pulumi that lacks them.
   if [ -n "$USER_PULUMI_DIR" ] && [ ! -x "$USER_PULUMI_DIR/pulumi-resource-pulumi-nodejs" ]; then
     write_node_shims "$dir/bin"

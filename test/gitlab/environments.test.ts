@@ -286,6 +286,89 @@ describe("ProjectEnvironment", () => {
   });
 });
 
+describe("existing environments (app pipelines create theirs on their first deploy)", () => {
+  const environments = () => configured(createProjectEnvironmentProvider(FAST), fake);
+  const protections = () => configured(createProjectProtectedEnvironmentProvider(FAST), fake);
+  /** What a first deploy job of the app's pipeline leaves behind. */
+  async function pipelineCreated(name: string): Promise<number> {
+    const res = await fetch(`${fake.url}/api/v4/projects/42/environments`, {
+      method: "POST",
+      headers: { "PRIVATE-TOKEN": fake.token, "content-type": "application/json" },
+      body: JSON.stringify({ name, external_url: "https://old.example.com" }),
+    });
+    return ((await res.json()) as { id: number }).id;
+  }
+  const wanted = (extra: Record<string, unknown> = {}) => ({
+    resourceName: "environments-web",
+    project: "42",
+    name: "production",
+    tier: "production",
+    externalUrl: "https://web.example.com",
+    stopBeforeDestroy: true,
+    ...extra,
+  });
+
+  test("without adoption the existing environment is left alone and the error says what to do", async () => {
+    const id = await pipelineCreated("production");
+    const p = await environments();
+    expect(await rejection(createChecked(p, wanted()))).toBe(
+      'ProjectEnvironment "environments-web": environment "production" of project "42" already ' +
+        "exists and this stack did not create it (GitLab answered HTTP 400: " +
+        '{"name":["has already been taken"]}). Either adopt it: set adoptExisting on the resource ' +
+        '(in this platform\'s stack config, add "environments" to platform:gitlab.adoptExisting); ' +
+        "the stack then overwrites its settings and deletes it on destroy, as if it had created " +
+        "it. Or delete it in GitLab, then run again.",
+    );
+    expect(fake.state.environments.get(id)).toMatchObject({
+      external_url: "https://old.example.com",
+      tier: "other",
+    });
+  });
+
+  test("adopted, it keeps its id and gets the stack's settings; destroy stops and deletes it", async () => {
+    const id = await pipelineCreated("production");
+    await pipelineCreated("production-eu");
+    const p = await environments();
+    const adopted = await createChecked(p, wanted({ adoptExisting: true }));
+    expect(adopted.id).toBe(`42:${id}`);
+    expect(fake.requests("GET", /environments$/).map((r) => r.query)).toEqual([
+      { name: "production" },
+    ]);
+    expect(fake.state.environments.get(id)).toMatchObject({
+      external_url: "https://web.example.com",
+      tier: "production",
+    });
+    await p.delete?.(adopted.id, adopted.outs);
+    expect([...fake.state.environments.values()].map((e) => e.name)).toEqual(["production-eu"]);
+  });
+
+  test("an existing protection is adopted only when asked, and then rewritten in place", async () => {
+    const p = await protections();
+    const theirs = {
+      resourceName: "theirs",
+      project: "42",
+      environment: "production",
+      deployAccessLevels: [{ accessLevel: "developer" }],
+    };
+    await createChecked(p, theirs);
+    const ours = {
+      ...theirs,
+      resourceName: "ours",
+      deployAccessLevels: [{ accessLevel: "maintainer" }],
+    };
+    expect(await rejection(createChecked(p, ours))).toMatch(
+      /^ProjectProtectedEnvironment "ours": protection of environment "production" of project "42" already exists and this stack did not create it/,
+    );
+    const adopted = await createChecked(p, { ...ours, adoptExisting: true });
+    expect(adopted.outs.deployAccessLevels).toEqual([{ accessLevel: "maintainer" }]);
+    expect(fake.requests("DELETE", /protected_environments/)).toEqual([]);
+    expect(
+      (fake.state.protectedEnvironments.get("42:production")?.deploy_access_levels as unknown[])
+        .length,
+    ).toBe(1);
+  });
+});
+
 describe("ProjectProtectedEnvironment", () => {
   const provider = () => configured(createProjectProtectedEnvironmentProvider(FAST), fake);
   const args = (extra: Record<string, unknown> = {}) => ({

@@ -60,13 +60,16 @@ function createVariable(call: Call): Reply {
   if (typeof i.key !== "string" || !/^[A-Za-z0-9_]{1,255}$/.test(i.key)) {
     return badRequest({ key: ["can contain only letters, digits and '_'."] });
   }
+  // `masked_and_hidden` exists on create only (GitLab 17.4, Ci::ChangeVariableService): it sets
+  // both flags; the value is never shown again.
+  const hidden = i.masked_and_hidden === true || i.masked_and_hidden === "true";
   const variable: Json = {
     variable_type: i.variable_type ?? "env_var",
     key: i.key,
     value: i.value ?? "",
     protected: i.protected ?? false,
-    masked: i.masked ?? false,
-    hidden: false,
+    masked: hidden || (i.masked ?? false),
+    hidden,
     raw: i.raw ?? false,
     environment_scope: i.environment_scope ?? "*",
     description: i.description ?? null,
@@ -79,7 +82,12 @@ function createVariable(call: Call): Reply {
     return badRequest({ key: [`(${i.key}) has already been taken`] });
   }
   call.state.variables.set(key, [...list, variable]);
-  return reply(201, variable);
+  return reply(201, shown(variable));
+}
+
+/** How GitLab presents a variable: a hidden one's value is null (Ci::VariableValue). */
+function shown(v: Json): Json {
+  return v.hidden === true ? { ...v, value: null } : v;
 }
 
 /** GET, PUT and DELETE of one variable, narrowed by the scope filter as GitLab does. */
@@ -115,12 +123,18 @@ function oneVariable(call: Call): Reply {
     VARIABLE_FIELDS.filter((f) => call.input[f] !== undefined).forEach((f) => {
       updated[f] = call.input[f];
     });
+    // Ci::HidableVariable: a hidden variable's value may change, its visibility may not.
+    if (variable.hidden === true && updated.masked !== true) {
+      return badRequest({
+        base: ["The visibility setting cannot be changed for masked and hidden variables."],
+      });
+    }
     if (!maskable(updated)) {
       return badRequest({ value: ["is invalid"] });
     }
     Object.assign(variable, updated);
   }
-  return reply(200, variable);
+  return reply(200, shown(variable));
 }
 
 const DEPLOY_TOKEN_SCOPES = [

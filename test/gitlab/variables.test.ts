@@ -50,6 +50,7 @@ describe.each([
       value: SECRET,
       protected: false,
       masked: true,
+      hidden: false,
       raw: false,
       variableType: "env_var",
       environmentScope: "*",
@@ -106,6 +107,7 @@ describe.each([
       value: SECRET,
       protected: false,
       masked: false,
+      hidden: false,
       raw: false,
       variableType: "env_var",
       environmentScope: "review/*",
@@ -150,13 +152,106 @@ describe.each([
     });
   });
 
-  test("a duplicate key and scope fails with GitLab's 400 message and the resource name", async () => {
+  test("a variable someone else made is left alone: the error names it, its owner and both ways out", async () => {
     const p = await provider();
-    await createChecked(p, args());
-    expect(await rejection(createChecked(p, args()))).toBe(
-      `${type} "deploy-key": POST ${url} failed with HTTP 400: ` +
-        '{"key":["(DEPLOY_KEY) has already been taken"]}',
+    await createChecked(p, args({ value: "theirs-value-1", environmentScope: "dev" }));
+    expect(
+      await rejection(createChecked(p, args({ environmentScope: "dev", resourceName: "ours" }))),
+    ).toBe(
+      `${type} "ours": CI/CD variable DEPLOY_KEY (environment scope "dev") of ${owner} "${ref}" ` +
+        "already exists and this stack did not create it (GitLab answered HTTP 400: " +
+        '{"key":["(DEPLOY_KEY) has already been taken"]}). Either adopt it: set adoptExisting on ' +
+        'the resource (in this platform\'s stack config, add "variables" to ' +
+        "platform:gitlab.adoptExisting); the stack then overwrites its settings and deletes it " +
+        "on destroy, as if it had created it. Or delete it in GitLab, then run again.",
     );
+    expect(fake.requests("PUT", /variables/)).toEqual([]);
+    expect(fake.state.variables.get(`${owner}s:${ref}`)).toEqual([
+      expect.objectContaining({ value: "theirs-value-1", environment_scope: "dev" }),
+    ]);
+  });
+
+  test("adoptExisting takes over the variable of that key and scope only, then deletes it like its own", async () => {
+    const p = await provider();
+    await createChecked(p, args({ value: "theirs-dev-1", environmentScope: "dev" }));
+    await createChecked(p, args({ value: "theirs-prod-1", environmentScope: "production" }));
+    const adopted = await createChecked(
+      p,
+      args({ environmentScope: "dev", masked: true, protected: true, adoptExisting: true }),
+    );
+    expect(adopted.id).toBe(`${ref}:DEPLOY_KEY:dev`);
+    expect(adopted.outs).toMatchObject({ value: SECRET, masked: true, protected: true });
+    expect(fake.requests("PUT", /variables\/DEPLOY_KEY$/).map((r) => r.query)).toEqual([
+      { "filter[environment_scope]": "dev" },
+    ]);
+    const variables = () => fake.state.variables.get(`${owner}s:${ref}`);
+    expect(variables()).toEqual([
+      expect.objectContaining({ value: SECRET, environment_scope: "dev", masked: true }),
+      expect.objectContaining({ value: "theirs-prod-1", environment_scope: "production" }),
+    ]);
+    await p.delete?.(adopted.id, adopted.outs);
+    expect(variables()).toEqual([
+      expect.objectContaining({ value: "theirs-prod-1", environment_scope: "production" }),
+    ]);
+  });
+
+  test("adoptExisting creates the variable when there is none; changing it alone is no diff", async () => {
+    const p = await provider();
+    const created = await createChecked(p, args({ adoptExisting: true }));
+    expect(fake.requests("PUT", /variables/)).toEqual([]);
+    expect(
+      await p.diff?.(created.id, created.outs, await checked(p, args({ adoptExisting: false }))),
+    ).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
+  });
+
+  test("a hidden variable is created masked and hidden; its value is kept from state, since GitLab never returns it", async () => {
+    const p = await provider();
+    const created = await createChecked(p, args({ masked: true, hidden: true }));
+    expect(fake.requests("POST", /variables$/)[0]?.body).toMatchObject({
+      masked: true,
+      masked_and_hidden: true,
+    });
+    expect(created.outs).toMatchObject({ value: SECRET, masked: true, hidden: true });
+    expect(fake.state.variables.get(`${owner}s:${ref}`)?.[0]).toMatchObject({ hidden: true });
+    const read = await p.read?.(created.id, created.outs);
+    expect(read?.props).toMatchObject({ value: SECRET, hidden: true });
+    // Its value may change in place; hiding may not, so a change of `hidden` replaces it.
+    const news = await checked(p, args({ masked: true, hidden: true, value: "n3w-hidden-value" }));
+    expect(await p.diff?.(created.id, created.outs, news)).toEqual({
+      changes: true,
+      replaces: [],
+      deleteBeforeReplace: false,
+    });
+    const updated = await p.update?.(created.id, created.outs, news);
+    expect(updated?.outs).toMatchObject({ value: "n3w-hidden-value", hidden: true });
+    expect(fake.state.variables.get(`${owner}s:${ref}`)?.[0]?.value).toBe("n3w-hidden-value");
+    expect(
+      await p.diff?.(created.id, updated?.outs, await checked(p, args({ masked: true }))),
+    ).toEqual({ changes: true, replaces: ["hidden"], deleteBeforeReplace: true });
+  });
+
+  test("the fake refuses to unmask a hidden variable, as GitLab does", async () => {
+    const p = await provider();
+    const created = await createChecked(p, args({ masked: true, hidden: true }));
+    const news = { ...(await checked(p, args({ masked: false }))), hidden: true };
+    expect(await rejection(Promise.resolve(p.update?.(created.id, created.outs, news)))).toBe(
+      `${type} "deploy-key": PUT ${url}/DEPLOY_KEY?filter%5Benvironment_scope%5D=* failed with HTTP 400: ` +
+        '{"base":["The visibility setting cannot be changed for masked and hidden variables."]}',
+    );
+  });
+
+  test("check refuses a hidden variable that is not masked, without a request", async () => {
+    const p = await provider();
+    const result = await p.check?.({}, args({ hidden: true }));
+    expect(result?.failures).toEqual([
+      {
+        property: "hidden",
+        reason:
+          `${type} "deploy-key": hidden: a hidden variable must be masked too ` +
+          "(GitLab: masked should be true when variable is hidden)",
+      },
+    ]);
+    expect(fake.log).toEqual([]);
   });
 
   test("retries a 502 and a 429 on create and creates the variable once", async () => {
