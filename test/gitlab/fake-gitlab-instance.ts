@@ -96,10 +96,25 @@ export function connectAgent(state: FakeState, agentId: number): number[] {
   return authorized;
 }
 
+/** `GET /personal_access_tokens/self`: any token may read itself (GitLab 16.0+). */
+function tokenSelf(call: Call): Reply {
+  return reply(200, {
+    id: 1,
+    name: "platform",
+    revoked: false,
+    created_at: "2025-01-01T00:00:00.000Z",
+    scopes: call.scopes,
+    user_id: 1,
+    active: true,
+    expires_at: "2027-01-01",
+  });
+}
+
 export const instanceRoutes: Route[] = [
-  // Any valid token may read the instance's metadata (the read_api or api scope; GitLab docs,
-  // "Metadata API").
-  { method: "GET", pattern: /^\/metadata$/, scope: "read_api", handle: metadata },
+  { method: "GET", pattern: /^\/personal_access_tokens\/self$/, scope: "*", handle: tokenSelf },
+  // lib/api/metadata.rb: allow_access_with_scope [:read_user, :ai_features] for GET, besides
+  // api and read_api.
+  { method: "GET", pattern: /^\/metadata$/, scope: ["read_user", "ai_features"], handle: metadata },
   { method: "GET", pattern: /^\/projects\/([^/]+)$/, handle: oneProject },
   { method: "GET", pattern: /^\/groups\/([^/]+)$/, handle: oneGroup },
 ];

@@ -40,6 +40,9 @@ export interface Call {
   /** JSON body merged with the query, as Grape merges params. */
   readonly input: Json;
   readonly state: FakeState;
+  /** The token the request presented, and its scopes. */
+  readonly token: string;
+  readonly scopes: readonly string[];
 }
 
 /** A reply: status and JSON body (omitted for 204). */
@@ -51,8 +54,8 @@ export interface Reply {
 export interface Route {
   readonly method: string;
   readonly pattern: RegExp;
-  /** The token scope the endpoint needs; `api` always suffices. Default `api`. */
-  readonly scope?: string;
+  /** The token scope the endpoint needs (`*`: any); `api` always suffices. Default `api`. */
+  readonly scope?: string | readonly string[];
   readonly handle: (call: Call) => Reply;
 }
 

@@ -112,10 +112,14 @@ export async function startFakeGitLab(options: FakeOptions = {}): Promise<FakeGi
         if (m === null) {
           continue;
         }
-        const scope = route.scope ?? "api";
-        // read_api grants every GET that api grants (GitLab's API scopes documentation).
-        const readOnly = method === "GET" && scope === "api" && scopes.includes("read_api");
-        if (!scopes.includes("api") && !scopes.includes(scope) && !readOnly) {
+        const allowed = [route.scope ?? "api"].flat();
+        const anyScope = allowed.includes("*");
+        // read_api grants every GET that api grants (lib/api/api.rb: allow_access_with_scope
+        // :read_api if the request is a GET or HEAD).
+        const readOnly = method === "GET" && scopes.includes("read_api");
+        const granted = scopes.includes("api") || allowed.some((s) => scopes.includes(s));
+        if (!anyScope && !granted && !readOnly) {
+          const scope = allowed.join(" ");
           send(
             res,
             reply(403, {
@@ -128,7 +132,18 @@ export async function startFakeGitLab(options: FakeOptions = {}): Promise<FakeGi
           return;
         }
         const params = m.slice(1).map((p) => decodeURIComponent(p));
-        send(res, route.handle({ method, params, query, input: { ...query, ...body }, state }));
+        send(
+          res,
+          route.handle({
+            method,
+            params,
+            query,
+            input: { ...query, ...body },
+            state,
+            token: String(presented),
+            scopes,
+          }),
+        );
         return;
       }
       send(res, reply(404, { error: "404 Not Found" }));
