@@ -10,7 +10,7 @@ import { GitLabRunner } from "./components/gitlab-runner";
 import { agentKubeContext, CI_JOB_GROUP, impersonatedAppUser } from "./components/identities";
 import { PlatformNamespace } from "./components/platform-namespace";
 import { RegistryAuth } from "./components/registry-auth";
-import { AppSettings, loadEnvironmentConfig } from "./stacks";
+import { AppSettings, inspectGitLab, loadEnvironmentConfig } from "./stacks";
 
 /**
  * Composition only: which components this stack gets, wired how. Config is read and validated
@@ -19,12 +19,15 @@ import { AppSettings, loadEnvironmentConfig } from "./stacks";
  * the stack's outputs.
  */
 export = async () => {
-  const config = loadEnvironmentConfig();
-  const { features, gitlab } = config;
+  const validated = loadEnvironmentConfig();
 
   // Runner token rotation relies on the `replacementTrigger` option, which older engines ignore
   // silently: fail, before anything is registered, instead of pretending to rotate.
   await pulumi.requirePulumiVersion(">=3.208.0");
+
+  // What only GitLab can say (version, KAS, project ids), also before anything is registered.
+  const config = await inspectGitLab(validated);
+  const { features, gitlab } = config;
 
   // An explicit provider for the stack's own context. Default providers are disabled in Pulumi.yaml,
   // so nothing in this program can reach another cluster by accident.

@@ -32,6 +32,8 @@ export interface EnvironmentDefaults {
     readonly service: ContainerResources;
   };
   readonly agentAccessAs: "impersonate" | "ci_job" | "agent";
+  /** Whether only protected branches and tags may use the agent (`protected_branches_only`). */
+  readonly agentProtectedBranchesOnly: boolean;
   /** GitLab environment scope of the variables published to app projects. */
   readonly environmentScope: string;
   /** GitLab environment tier of this stack's environments. */
@@ -106,6 +108,7 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, EnvironmentDefau
     runnerAccessLevel: "not_protected",
     runnerResources,
     agentAccessAs: "impersonate",
+    agentProtectedBranchesOnly: false,
     environmentScope: "dev",
     appMethod: "agent",
     environmentTier: "development",
@@ -141,6 +144,7 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, EnvironmentDefau
     runnerAccessLevel: "not_protected",
     runnerResources,
     agentAccessAs: "impersonate",
+    agentProtectedBranchesOnly: true,
     environmentScope: "staging",
     appMethod: "agent",
     environmentTier: "staging",
@@ -176,6 +180,7 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, EnvironmentDefau
     runnerAccessLevel: "ref_protected",
     runnerResources,
     agentAccessAs: "impersonate",
+    agentProtectedBranchesOnly: true,
     environmentScope: "production",
     appMethod: "agent",
     environmentTier: "production",
@@ -212,6 +217,7 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, EnvironmentDefau
     runnerAccessLevel: "not_protected",
     runnerResources,
     agentAccessAs: "impersonate",
+    agentProtectedBranchesOnly: false,
     environmentScope: "review/*",
     appMethod: "direct",
     environmentTier: "testing",
@@ -233,14 +239,4 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, EnvironmentDefau
 /** The registry host GitLab serves next to `gitlabHost` by default. */
 export function defaultRegistryHost(gitlabHost: string): string {
   return `registry.${gitlabHost}`;
-}
-
-/** The KAS address of the GitLab instance at `gitlabUrl` (gitlab.com has its own host). */
-export function defaultKasAddress(gitlabUrl: URL): string {
-  if (gitlabUrl.host === "gitlab.com") {
-    return "wss://kas.gitlab.com";
-  }
-  const scheme = gitlabUrl.protocol === "http:" ? "ws" : "wss";
-  const path = gitlabUrl.pathname.replace(/\/+$/, "");
-  return `${scheme}://${gitlabUrl.host}${path}/-/kubernetes-agent/`;
 }

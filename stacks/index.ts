@@ -1,4 +1,5 @@
-export { loadEnvironmentConfig, readConfigSource } from "./load";
+export { gitLabConnection, inspectGitLab, loadEnvironmentConfig, readConfigSource } from "./load";
+export { GITLAB_FEATURES, agentkTagFor, instanceQuery, withInstance } from "./instance";
 export { parseEnvironmentConfig } from "./resolve";
 export type { ConfigSource } from "./resolve";
 export { ConfigError } from "./errors";

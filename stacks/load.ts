@@ -1,5 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
-import { EnvironmentConfig } from "./model";
+import { Connection, resolveConnection } from "../components/gitlab/client";
+import { inspectInstance } from "../components/gitlab/instance";
+import { instanceQuery, withInstance } from "./instance";
+import { EnvironmentConfig, PlatformConfig } from "./model";
 import { ConfigSource, parseEnvironmentConfig } from "./resolve";
 import { STRING_KEYS } from "./schema";
 
@@ -10,6 +13,30 @@ import { STRING_KEYS } from "./schema";
  */
 export function loadEnvironmentConfig(env: NodeJS.ProcessEnv = process.env): EnvironmentConfig {
   return parseEnvironmentConfig(readConfigSource(env));
+}
+
+/**
+ * Completes a validated config with what the GitLab instance says (`GET /metadata`, project and
+ * group ids), before anything is registered. Throws an `InstanceError` when GitLab cannot be
+ * asked (unreachable, token refused, project missing) and a `ConfigError` when its answers
+ * contradict the config.
+ */
+export async function inspectGitLab(
+  config: EnvironmentConfig,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<PlatformConfig> {
+  const facts = await inspectInstance(gitLabConnection(env), instanceQuery(config));
+  return withInstance(config, facts);
+}
+
+/**
+ * The stack's GitLab connection, as the dynamic resources resolve it (`gitlab:baseUrl` and the
+ * secret `gitlab:token`, else GITLAB_BASE_URL and GITLAB_TOKEN). The token stays in memory: it is
+ * never part of a resource, an output or a message.
+ */
+export function gitLabConnection(env: NodeJS.ProcessEnv = process.env): Connection {
+  // The raw store: `Config.get` would warn that the token is a secret.
+  return resolveConnection({ get: (key) => pulumi.runtime.getConfig(key) }, env);
 }
 
 /** Reads the running stack's config into a {@link ConfigSource}. */

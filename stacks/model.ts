@@ -68,6 +68,12 @@ export interface GitLabSettings {
   readonly protectPublishedCredentials: boolean;
   /** Container registry host. */
   readonly registryHost: string;
+  /**
+   * Kinds of existing GitLab objects the stack takes over instead of failing on them (an app
+   * pipeline's environment, a hand-made `KUBE_NAMESPACE`): their settings are overwritten and
+   * destroy deletes them, as if the stack had created them.
+   */
+  readonly adoptExisting: readonly ("environments" | "variables")[];
 }
 
 /** The namespace for GitLab-managed cluster apps (runner, agent) and runner job pods. */
@@ -176,10 +182,15 @@ export interface AgentSettings {
   /** Namespace of agentk, apart from the runner's: job pods must not reach the agent's identity. */
   readonly namespace: string;
   readonly chartVersion: string;
-  /** agentk image tag; the chart's appVersion when undefined. */
+  /** agentk image tag; undefined: the KAS version of the instance (`GET /metadata`). */
   readonly imageTag: string | undefined;
-  readonly kasAddress: string;
+  /** KAS URL agentk connects to; undefined: the instance's `kas.externalUrl`. */
+  readonly kasAddress: string | undefined;
   readonly accessAs: (typeof AGENT_ACCESS_AS)[number];
+  /** Only pipelines on protected branches and tags may use the agent (`protected_branches_only`). */
+  readonly protectedBranchesOnly: boolean;
+  /** Only jobs deploying to the stack's environment scope may use the agent (`environments`). */
+  readonly restrictToEnvironment: boolean;
   readonly projects: readonly string[];
   readonly groups: readonly string[];
   readonly replicas: number;
@@ -251,4 +262,27 @@ export interface EnvironmentConfig {
   readonly flux: FluxSettings;
   readonly environments: EnvironmentsSettings;
   readonly apps: readonly AppSettings[];
+}
+
+/** What the GitLab instance told the stack before anything was registered (`GET /metadata`, ids). */
+export interface InstanceSettings {
+  /** The instance URL. */
+  readonly url: string;
+  /** GitLab's version, e.g. `18.6.1-ee`. */
+  readonly version: string;
+  readonly enterprise: boolean;
+  /** KAS's version (`18.6.1`), when KAS is enabled and GitLab knows it. */
+  readonly kasVersion: string | undefined;
+  /** Numeric id of every project the stack names, by full path as written. */
+  readonly projectIds: Readonly<Record<string, number>>;
+  /** Numeric id of every group the stack names. */
+  readonly groupIds: Readonly<Record<string, number>>;
+  /** Whether CI/CD variables can be masked and hidden (GitLab 17.4+). */
+  readonly hiddenVariables: boolean;
+}
+
+/** A stack's config completed with the instance's facts: what `index.ts` composes from. */
+export interface PlatformConfig extends Omit<EnvironmentConfig, "agent"> {
+  readonly agent: AgentSettings & { readonly kasAddress: string; readonly imageTag: string };
+  readonly instance: InstanceSettings;
 }

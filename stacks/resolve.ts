@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { defaultKasAddress, defaultRegistryHost, ENVIRONMENT_DEFAULTS, PINNED } from "./defaults";
+import { defaultRegistryHost, ENVIRONMENT_DEFAULTS, PINNED } from "./defaults";
 import { ConfigError, ConfigPath, formatIssue, problem } from "./errors";
 import { DNS_LABEL, IMAGE_REPOSITORY, parseQuantity } from "../components/formats";
 import {
@@ -241,6 +241,7 @@ function resolve(source: ConfigSource, raw: RawConfig, url: URL | undefined): En
       defaultBranch: raw.gitlab.defaultBranch ?? "main",
       environmentScope: raw.gitlab.environmentScope ?? d.environmentScope,
       protectPublishedCredentials: raw.gitlab.protectPublishedCredentials ?? d.protectCredentials,
+      adoptExisting: raw.gitlab.adoptExisting ?? [],
     },
     features: { ...d.features, ...stripUndefined(raw.features ?? {}) },
     namespace: {
@@ -262,7 +263,7 @@ function resolve(source: ConfigSource, raw: RawConfig, url: URL | undefined): En
       namespace: ag.namespace ?? "gitlab-agent",
       imageTag: ag.imageTag,
       chartVersion: ag.chartVersion ?? PINNED.agentChart,
-      kasAddress: ag.kasAddress ?? (url === undefined ? "" : defaultKasAddress(url)),
+      kasAddress: ag.kasAddress,
       accessAs: ag.accessAs ?? d.agentAccessAs,
       // Only projects that deploy through the agent get access to it.
       projects: ag.projects ?? [
@@ -271,6 +272,8 @@ function resolve(source: ConfigSource, raw: RawConfig, url: URL | undefined): En
       groups: ag.groups ?? [],
       replicas: ag.replicas ?? d.agentReplicas,
       rotation: ag.rotation ?? "1",
+      protectedBranchesOnly: ag.protectedBranchesOnly ?? d.agentProtectedBranchesOnly,
+      restrictToEnvironment: ag.restrictToEnvironment ?? true,
     },
     flux: {
       chartVersion: raw.flux?.chartVersion ?? PINNED.fluxChart,
@@ -320,19 +323,7 @@ function semanticProblems(config: EnvironmentConfig, raw: RawConfig): string[] {
     });
   }
 
-  // Runner: GitLab's runner API takes numeric ids, not paths.
-  if (config.features.runner) {
-    if (config.runner.scope === "project" && config.gitlab.projectId === undefined) {
-      problems.push(
-        'gitlab.projectId: expected the numeric id of gitlab.projectPath when runner.scope is "project" (Settings > General in GitLab), got nothing',
-      );
-    }
-    if (config.runner.scope === "group" && config.gitlab.groupId === undefined) {
-      problems.push(
-        'gitlab.groupId: expected the numeric id of gitlab.groupPath when runner.scope is "group" (the group overview page in GitLab), got nothing',
-      );
-    }
-  }
+  // The runner API takes numeric ids; they are looked up from the paths (stacks/instance.ts).
   if (config.gitlab.groupId !== undefined && config.gitlab.groupPath === undefined) {
     needsGroup("gitlab.groupPath", "gitlab.groupId is set");
   }

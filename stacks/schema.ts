@@ -88,6 +88,7 @@ const gitlab = z.strictObject({
   defaultBranch: nonEmpty.optional(),
   environmentScope: nonEmpty.optional(),
   protectPublishedCredentials: z.boolean().optional(),
+  adoptExisting: z.array(z.enum(["environments", "variables"])).optional(),
 });
 
 const namespace = z.strictObject({
@@ -207,6 +208,8 @@ const agent = z.strictObject({
   groups: z.array(gitlabPath).optional(),
   replicas: positiveInt(10).optional(),
   rotation: nonEmpty.optional(),
+  protectedBranchesOnly: z.boolean().optional(),
+  restrictToEnvironment: z.boolean().optional(),
 });
 
 const flux = z.strictObject({

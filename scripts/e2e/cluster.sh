@@ -116,9 +116,16 @@ EOF
   fi
 }
 
+no_cluster_processes() {
+  ! pgrep -f "$KWOK_WORKDIR/clusters/$E2E_CLUSTER_NAME/bin/" >/dev/null
+}
+
 kwok_down() {
   if command -v kwokctl >/dev/null 2>&1 && kwok_exists; then
     kwokctl delete cluster --name "$E2E_CLUSTER_NAME" >&2
+    # kwokctl returns while its processes are still exiting; wait for them (matched by this
+    # cluster's own binary paths), so that a following `up` starts clean.
+    wait_for 60 "the cluster's processes to exit" no_cluster_processes
   else
     log "no kwok cluster $E2E_CLUSTER_NAME"
   fi

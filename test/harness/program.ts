@@ -3,6 +3,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
 import { installRecorder, RecorderOptions, Resources } from "./mocks";
+import { FakeGitLab, FakeOptions, Owner, startFakeGitLab } from "../gitlab/fake-gitlab";
 
 /**
  * Runs the real program (`index.ts`) under recording mocks with one stack's configuration, the way
@@ -87,6 +88,44 @@ export interface RunOptions extends RecorderOptions {
   readonly stackFile?: string;
   /** Environment variables the program sees (GITLAB_TOKEN, GITLAB_BASE_URL). */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * The GitLab the program asks before registering anything (`/metadata`, project ids): a fake
+   * that knows the projects and groups the stack names (see {@link gitlabFor}), changed by these
+   * options; `gitlab:baseUrl` points at it unless `config` sets it.
+   */
+  readonly gitlab?: FakeOptions;
+}
+
+/** The projects and groups a stack names, as a GitLab that has them all would hold them. */
+export function ownersFor(
+  values: Record<string, unknown>,
+  project: string,
+): {
+  projects: Owner[];
+  groups: Owner[];
+} {
+  const parse = (v: unknown) => (typeof v === "string" ? (JSON.parse(v) as unknown) : v);
+  const gitlab = (parse(values[`${project}:gitlab`]) ?? {}) as {
+    projectPath?: string;
+    projectId?: number;
+    groupPath?: string;
+    groupId?: number;
+  };
+  const apps = (parse(values[`${project}:apps`]) ?? []) as { project?: string }[];
+  const projects: Owner[] = [];
+  let next = 2001;
+  const add = (path: string | undefined, id?: number) => {
+    if (path !== undefined && !projects.some((p) => p.fullPath === path)) {
+      projects.push({ id: id ?? next++, fullPath: path });
+    }
+  };
+  add(gitlab.projectPath, gitlab.projectId);
+  apps.forEach((a) => add(a.project));
+  const groups: Owner[] =
+    gitlab.groupPath === undefined
+      ? []
+      : [{ id: gitlab.groupId ?? 1000, fullPath: gitlab.groupPath }];
+  return { projects, groups };
 }
 
 /** What one run of the program produced. */
@@ -116,6 +155,30 @@ export async function runProgram(stack: string, options: RunOptions = {}): Promi
       values[key] = value;
     }
   }
+  const owners = ownersFor(values, base.project);
+  // The token from config, or from GITLAB_TOKEN when a test takes it out of config.
+  const tokens = [values["gitlab:token"], options.env?.["GITLAB_TOKEN"]].filter(
+    (t): t is string => typeof t === "string",
+  );
+  const fake: FakeGitLab = await startFakeGitLab({
+    tokens: Object.fromEntries(tokens.map((t) => [t, ["api"]])),
+    ...owners,
+    ...options.gitlab,
+  });
+  // The fake answers for the stack's GitLab host, as DNS would send it there: URLs derived from
+  // gitlab:baseUrl (registry host, runner URL) stay what the stack file says.
+  const configuredUrl = String(values["gitlab:baseUrl"] ?? options.env?.["GITLAB_BASE_URL"] ?? "");
+  const realFetch = globalThis.fetch;
+  globalThis.fetch = ((input: string | URL | Request, init?: RequestInit) => {
+    const target = new URL(input instanceof Request ? input.url : input);
+    const origin = configuredUrl === "" ? undefined : new URL(configuredUrl).origin;
+    return realFetch(
+      origin !== undefined && target.origin === origin
+        ? new URL(`${target.pathname}${target.search}`, fake.url)
+        : input,
+      init,
+    );
+  }) as typeof fetch;
   const engineConfig = Object.fromEntries(
     Object.entries(values).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]),
   );
@@ -149,6 +212,8 @@ export async function runProgram(stack: string, options: RunOptions = {}): Promi
     error = e as Error;
   } finally {
     process.env = savedEnv;
+    globalThis.fetch = realFetch;
+    await fake.close();
   }
   const outputs: Record<string, unknown> = {};
   const secretOutputs: string[] = [];

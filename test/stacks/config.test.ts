@@ -286,7 +286,6 @@ describe("semantic checks", () => {
       [
         'gitlab.groupPath: expected gitlab.groupPath to be set when runner.scope is "group", got nothing',
         'gitlab.groupPath: expected gitlab.groupPath to be set when ciVariables[0].target is "group", got nothing',
-        'gitlab.groupId: expected the numeric id of gitlab.groupPath when runner.scope is "group" (the group overview page in GitLab), got nothing',
       ],
     ],
     [
@@ -335,14 +334,6 @@ describe("semantic checks", () => {
       {},
       { runner: { tolerations: [{ key: "ci", operator: "Exists", value: "true" }] } },
       ['runner.tolerations[0].value: expected no value with operator "Exists", got "true"'],
-    ],
-    [
-      "the runner API needs the numeric project id",
-      {},
-      { gitlab: { projectPath: "acme/platform" } },
-      [
-        'gitlab.projectId: expected the numeric id of gitlab.projectPath when runner.scope is "project" (Settings > General in GitLab), got nothing',
-      ],
     ],
     [
       "a group id without a group path",
@@ -607,7 +598,7 @@ describe("per-environment defaults", () => {
     });
   });
 
-  test("derived values: registry host, KAS address, image repository, agent projects", () => {
+  test("derived values: registry host, image repository, agent projects; KAS is left to the instance", () => {
     const selfManaged = parseEnvironmentConfig(source({ apps: [app({ project: "Acme/Web" })] }));
     expect(selfManaged.gitlab).toEqual({
       url: "https://gitlab.example.com",
@@ -620,8 +611,11 @@ describe("per-environment defaults", () => {
       defaultBranch: "main",
       environmentScope: "dev",
       protectPublishedCredentials: false,
+      adoptExisting: [],
     });
-    expect(selfManaged.agent.kasAddress).toBe("wss://gitlab.example.com/-/kubernetes-agent/");
+    // No guess at the host: GET /metadata says where KAS is (stacks/instance.ts).
+    expect(selfManaged.agent.kasAddress).toBeUndefined();
+    expect(selfManaged.agent.imageTag).toBeUndefined();
     expect(selfManaged.apps[0]?.image.repository).toBe("registry.gitlab.example.com/acme/web");
     expect(selfManaged.agent.projects).toEqual(["Acme/Web"]);
     expect(selfManaged.agent.namespace).toBe("gitlab-agent");
@@ -638,7 +632,6 @@ describe("per-environment defaults", () => {
     const saas = parseEnvironmentConfig(source({}, { gitlabBaseUrl: "https://gitlab.com/api/v4" }));
     expect(saas.gitlab.url).toBe("https://gitlab.com");
     expect(saas.gitlab.registryHost).toBe("registry.gitlab.com");
-    expect(saas.agent.kasAddress).toBe("wss://kas.gitlab.com");
   });
 
   test("explicit values win over environment defaults", () => {
