@@ -3,10 +3,12 @@ import { z } from "zod";
 import { defaultKasAddress, defaultRegistryHost, ENVIRONMENT_DEFAULTS, PINNED } from "./defaults";
 import { ConfigError, ConfigPath, formatIssue } from "./errors";
 import {
+  AgentSettings,
   AppSettings,
   CiVariableSettings,
   ContainerResources,
   EnvironmentConfig,
+  GitLabSettings,
   RunnerSettings,
 } from "./model";
 import { RULES, RuleEntry, runRules } from "./rules";
@@ -126,16 +128,74 @@ function stripUndefined<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
+/** The config with every default applied; problems are found by the rules afterwards. */
 function resolve(source: ConfigSource, raw: RawConfig, url: URL | undefined): EnvironmentConfig {
   const env = raw.environment;
   const d = ENVIRONMENT_DEFAULTS[env];
-  const host = url?.host ?? "gitlab.invalid";
-  // Image references are lowercase; host names are case-insensitive.
-  const registryHost = (raw.gitlab.registryHost ?? defaultRegistryHost(host)).toLowerCase();
-  const namespaceName = raw.namespace?.name ?? "gitlab-managed-apps";
+  const gitlab = resolveGitLab(raw, url);
+  const apps = resolveApps(source, raw, gitlab.registryHost);
+  return {
+    project: source.project,
+    stack: source.stack,
+    environment: env,
+    kubeContext: raw.kubeContext,
+    kubeApiServer: raw.kubeApiServer,
+    gitlab,
+    features: { ...d.features, ...stripUndefined(raw.features ?? {}) },
+    namespace: {
+      name: raw.namespace?.name ?? "gitlab-managed-apps",
+      quota: { ...d.quota, ...stripUndefined(raw.namespace?.quota ?? {}) },
+      limitRange: { ...d.limitRange, ...stripUndefined(raw.namespace?.limitRange ?? {}) },
+    },
+    runner: resolveRunner(source, raw),
+    registryAuth: {
+      secretName: raw.registryAuth?.secretName ?? "gitlab-registry-auth",
+      // A project deploy token pulls only its own project's images; apps live in other projects.
+      scope: raw.registryAuth?.scope ?? (raw.gitlab.groupPath === undefined ? "project" : "group"),
+      expiresAt: raw.registryAuth?.expiresAt,
+      lifetimeDays: raw.registryAuth?.lifetimeDays ?? 365,
+    },
+    ciVariables: resolveCiVariables(raw),
+    agent: resolveAgent(raw, url, apps),
+    flux: {
+      chartVersion: raw.flux?.chartVersion ?? PINNED.fluxChart,
+      namespace: raw.flux?.namespace ?? "flux-system",
+      interval: raw.flux?.interval ?? "1m",
+    },
+    environments: {
+      name: raw.environments?.name ?? raw.gitlab.environmentScope ?? d.environmentScope,
+      tier: raw.environments?.tier ?? d.environmentTier,
+      protected: raw.environments?.protected ?? d.protectEnvironments,
+      deployAccessLevel: raw.environments?.deployAccessLevel ?? "maintainer",
+      requiredApprovals: raw.environments?.requiredApprovals ?? 0,
+    },
+    apps,
+  };
+}
 
+function resolveGitLab(raw: RawConfig, url: URL | undefined): GitLabSettings {
+  const d = ENVIRONMENT_DEFAULTS[raw.environment];
+  const host = url?.host ?? "gitlab.invalid";
+  return {
+    url: url === undefined ? "" : url.href.replace(/\/+$/, ""),
+    host,
+    projectPath: raw.gitlab.projectPath,
+    projectId: raw.gitlab.projectId,
+    groupPath: raw.gitlab.groupPath,
+    groupId: raw.gitlab.groupId,
+    // Image references are lowercase; host names are case-insensitive.
+    registryHost: (raw.gitlab.registryHost ?? defaultRegistryHost(host)).toLowerCase(),
+    defaultBranch: raw.gitlab.defaultBranch ?? "main",
+    environmentScope: raw.gitlab.environmentScope ?? d.environmentScope,
+    protectPublishedCredentials: raw.gitlab.protectPublishedCredentials ?? d.protectCredentials,
+  };
+}
+
+function resolveRunner(source: ConfigSource, raw: RawConfig): RunnerSettings {
+  const env = raw.environment;
+  const d = ENVIRONMENT_DEFAULTS[env];
   const r = raw.runner ?? {};
-  const runner: RunnerSettings = {
+  return {
     scope: r.scope ?? "project",
     description: r.description ?? `${source.project}-${source.stack}`,
     tags: r.tags ?? ["kubernetes", env],
@@ -178,8 +238,11 @@ function resolve(source: ConfigSource, raw: RawConfig, url: URL | undefined): En
     rotation: r.rotation ?? "1",
     metrics: r.metrics ?? true,
   };
+}
 
-  const ciVariables: CiVariableSettings[] = (raw.ciVariables ?? []).map((v) => {
+function resolveCiVariables(raw: RawConfig): CiVariableSettings[] {
+  const d = ENVIRONMENT_DEFAULTS[raw.environment];
+  return (raw.ciVariables ?? []).map((v) => {
     const credential = v.credential ?? true;
     return {
       key: v.key,
@@ -194,8 +257,12 @@ function resolve(source: ConfigSource, raw: RawConfig, url: URL | undefined): En
       credential,
     };
   });
+}
 
-  const apps: AppSettings[] = (raw.apps ?? []).map((a) => ({
+function resolveApps(source: ConfigSource, raw: RawConfig, registryHost: string): AppSettings[] {
+  const env = raw.environment;
+  const d = ENVIRONMENT_DEFAULTS[env];
+  return (raw.apps ?? []).map((a) => ({
     name: a.name,
     // Review stacks share a cluster with others: their namespaces carry the stack's name.
     namespace: a.namespace ?? (env === "review" ? `${a.name}-${source.stack}` : a.name),
@@ -215,69 +282,30 @@ function resolve(source: ConfigSource, raw: RawConfig, url: URL | undefined): En
         : { host: a.ingress.host, className: a.ingress.className },
     podDisruptionBudget: a.podDisruptionBudget ?? d.podDisruptionBudget,
   }));
+}
 
+function resolveAgent(
+  raw: RawConfig,
+  url: URL | undefined,
+  apps: readonly AppSettings[],
+): AgentSettings {
+  const env = raw.environment;
+  const d = ENVIRONMENT_DEFAULTS[env];
   const ag = raw.agent ?? {};
   return {
-    project: source.project,
-    stack: source.stack,
-    environment: env,
-    kubeContext: raw.kubeContext,
-    kubeApiServer: raw.kubeApiServer,
-    gitlab: {
-      url: url === undefined ? "" : url.href.replace(/\/+$/, ""),
-      host,
-      projectPath: raw.gitlab.projectPath,
-      projectId: raw.gitlab.projectId,
-      groupPath: raw.gitlab.groupPath,
-      groupId: raw.gitlab.groupId,
-      registryHost,
-      defaultBranch: raw.gitlab.defaultBranch ?? "main",
-      environmentScope: raw.gitlab.environmentScope ?? d.environmentScope,
-      protectPublishedCredentials: raw.gitlab.protectPublishedCredentials ?? d.protectCredentials,
-    },
-    features: { ...d.features, ...stripUndefined(raw.features ?? {}) },
-    namespace: {
-      name: namespaceName,
-      quota: { ...d.quota, ...stripUndefined(raw.namespace?.quota ?? {}) },
-      limitRange: { ...d.limitRange, ...stripUndefined(raw.namespace?.limitRange ?? {}) },
-    },
-    runner,
-    registryAuth: {
-      secretName: raw.registryAuth?.secretName ?? "gitlab-registry-auth",
-      // A project deploy token pulls only its own project's images; apps live in other projects.
-      scope: raw.registryAuth?.scope ?? (raw.gitlab.groupPath === undefined ? "project" : "group"),
-      expiresAt: raw.registryAuth?.expiresAt,
-      lifetimeDays: raw.registryAuth?.lifetimeDays ?? 365,
-    },
-    ciVariables,
-    agent: {
-      name: ag.name ?? env,
-      namespace: ag.namespace ?? "gitlab-agent",
-      imageTag: ag.imageTag,
-      chartVersion: ag.chartVersion ?? PINNED.agentChart,
-      kasAddress: ag.kasAddress ?? (url === undefined ? "" : defaultKasAddress(url)),
-      accessAs: ag.accessAs ?? d.agentAccessAs,
-      // Only projects that deploy through the agent get access to it.
-      projects: ag.projects ?? [
-        ...new Set(apps.filter((a) => a.method === "agent").map((a) => a.project)),
-      ],
-      groups: ag.groups ?? [],
-      replicas: ag.replicas ?? d.agentReplicas,
-      rotation: ag.rotation ?? "1",
-    },
-    flux: {
-      chartVersion: raw.flux?.chartVersion ?? PINNED.fluxChart,
-      namespace: raw.flux?.namespace ?? "flux-system",
-      interval: raw.flux?.interval ?? "1m",
-    },
-    environments: {
-      name: raw.environments?.name ?? raw.gitlab.environmentScope ?? d.environmentScope,
-      tier: raw.environments?.tier ?? d.environmentTier,
-      protected: raw.environments?.protected ?? d.protectEnvironments,
-      deployAccessLevel: raw.environments?.deployAccessLevel ?? "maintainer",
-      requiredApprovals: raw.environments?.requiredApprovals ?? 0,
-    },
-    apps,
+    name: ag.name ?? env,
+    namespace: ag.namespace ?? "gitlab-agent",
+    imageTag: ag.imageTag,
+    chartVersion: ag.chartVersion ?? PINNED.agentChart,
+    kasAddress: ag.kasAddress ?? (url === undefined ? "" : defaultKasAddress(url)),
+    accessAs: ag.accessAs ?? d.agentAccessAs,
+    // Only projects that deploy through the agent get access to it.
+    projects: ag.projects ?? [
+      ...new Set(apps.filter((a) => a.method === "agent").map((a) => a.project)),
+    ],
+    groups: ag.groups ?? [],
+    replicas: ag.replicas ?? d.agentReplicas,
+    rotation: ag.rotation ?? "1",
   };
 }
 
