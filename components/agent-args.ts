@@ -3,11 +3,16 @@
  */
 import { AGENT_ACCESS_AS, AgentConfigInput, agentConfig } from "./agent-config";
 import { AgentResources } from "./agent-values";
-import { DNS_LABEL, GITLAB_PATH, QUANTITY } from "./formats";
+import {
+  AGENTK_IMAGE_TAG,
+  CHART_VERSION,
+  DNS_LABEL,
+  GITLAB_PATH,
+  KAS_SCHEMES,
+  QUANTITY,
+  isUrlWithScheme,
+} from "./formats";
 
-const SEMVER = /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/;
-const IMAGE_TAG = /^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/;
-const KAS_SCHEMES = ["wss:", "ws:", "grpcs:", "grpc:"];
 /** Helm release names are at most 53 characters; ours is `gitlab-agent-<name>`. */
 const MAX_AGENT_NAME = 53 - "gitlab-agent-".length;
 /** GitLab's limit per agent for `ci_access` projects and for groups. */
@@ -50,17 +55,17 @@ export function validateAgentArgs(a: AgentArgsToValidate): string[] {
     `expected "impersonate", "ci_job" or "agent", ${got(a.accessAs)}`,
   );
   check(
-    SEMVER.test(a.chartVersion),
+    CHART_VERSION.test(a.chartVersion),
     "chartVersion",
     `expected a version such as 2.6.2, ${got(a.chartVersion)}`,
   );
   check(
-    a.imageTag === undefined || IMAGE_TAG.test(a.imageTag),
+    a.imageTag === undefined || AGENTK_IMAGE_TAG.test(a.imageTag),
     "imageTag",
     `expected an agentk image tag such as v18.6.0, ${got(a.imageTag)}`,
   );
   check(
-    isKasAddress(a.kasAddress),
+    isUrlWithScheme(a.kasAddress, KAS_SCHEMES),
     "kasAddress",
     `expected a wss://, ws://, grpcs:// or grpc:// URL, ${got(a.kasAddress)}`,
   );
@@ -148,13 +153,4 @@ export function validateAgentArgs(a: AgentArgsToValidate): string[] {
 
 function isProjectPath(path: string): boolean {
   return GITLAB_PATH.test(path) && path.includes("/");
-}
-
-function isKasAddress(address: string): boolean {
-  try {
-    const url = new URL(address);
-    return KAS_SCHEMES.includes(url.protocol) && url.hostname !== "";
-  } catch {
-    return false;
-  }
 }
