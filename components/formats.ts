@@ -50,6 +50,25 @@ export const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 export const IMAGE_REPOSITORY =
   /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/;
 
+/** An exact chart version (a pin, not a range), e.g. `2.6.2` or `1.0.0-rc.1`. */
+export const CHART_VERSION = /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/;
+
+/** An agentk image tag, e.g. `v18.6.0`. */
+export const AGENTK_IMAGE_TAG = /^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/;
+
+/** The URL schemes of a KAS address (websocket or gRPC, with or without TLS). */
+export const KAS_SCHEMES: readonly string[] = ["wss:", "ws:", "grpcs:", "grpc:"];
+
+/** True when `value` is a URL with one of `schemes` (`"https:"`, with the colon) and a host. */
+export function isUrlWithScheme(value: string, schemes: readonly string[]): boolean {
+  try {
+    const url = new URL(value);
+    return schemes.includes(url.protocol) && url.hostname !== "";
+  } catch {
+    return false;
+  }
+}
+
 /** True when `date` (`YYYY-MM-DD`) names a real calendar day. */
 export function isCalendarDate(date: string): boolean {
   if (!ISO_DATE.test(date)) {

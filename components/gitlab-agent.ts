@@ -1,24 +1,28 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import {
-  AGENT_CHART,
-  AGENT_CHART_REPO,
   AgentAccessAs,
   AgentApp,
-  AgentResources,
-  DEFAULT_AGENT_RESOURCES,
   agentConfig,
   agentConfigPath,
-  agentHelmValues,
+  renderAgentConfig,
+} from "./agent-config";
+import { validateAgentArgs } from "./agent-args";
+import {
   agentLeaseName,
-  agentResourceName,
   agentRoleRules,
-  agentTokenSecretName,
   impersonatedUsers,
   impersonationRules,
-  renderAgentConfig,
-  validateAgentArgs,
-} from "./agent-config";
+} from "./agent-rbac";
+import {
+  AGENT_CHART,
+  AGENT_CHART_REPO,
+  AgentResources,
+  DEFAULT_AGENT_RESOURCES,
+  agentHelmValues,
+  agentResourceName,
+  agentTokenSecretName,
+} from "./agent-values";
 import { ClusterAgent, ClusterAgentToken, RepositoryFile } from "./gitlab";
 import { agentKubeContext } from "./identities";
 import { standardLabels } from "./labels";

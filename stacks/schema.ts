@@ -1,5 +1,7 @@
 import { z } from "zod";
 import {
+  AGENTK_IMAGE_TAG,
+  CHART_VERSION,
   CI_VARIABLE_KEY,
   DNS_1035_LABEL,
   DNS_LABEL,
@@ -10,9 +12,11 @@ import {
   IMAGE_DIGEST,
   IMAGE_REPOSITORY,
   IMAGE_TAG,
+  KAS_SCHEMES,
   LOWERCASE_HOSTNAME,
   QUANTITY,
   isCalendarDate,
+  isUrlWithScheme,
 } from "../components/formats";
 import { AGENT_ACCESS_AS, DEPLOY_METHODS, ENVIRONMENT_TIERS, ENVIRONMENTS } from "./model";
 
@@ -45,19 +49,12 @@ const positiveInt = (max: number) =>
     .max(max, `expected an integer <= ${max}`);
 const chartVersion = z
   .string()
-  .regex(/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/, 'expected an exact chart version such as "1.2.3"');
+  .regex(CHART_VERSION, 'expected an exact chart version such as "1.2.3"');
 const date = z.string().refine(isCalendarDate, "expected a date YYYY-MM-DD");
 
 /** A URL with one of `schemes` and a host: one check, so a bad value gets one message. */
 function urlWithScheme(schemes: readonly string[], message: string) {
-  return z.string().refine((value) => {
-    try {
-      const url = new URL(value);
-      return schemes.includes(url.protocol) && url.hostname !== "";
-    } catch {
-      return false;
-    }
-  }, message);
+  return z.string().refine((value) => isUrlWithScheme(value, schemes), message);
 }
 
 const resources = z.strictObject({
@@ -197,10 +194,10 @@ const agent = z.strictObject({
   chartVersion: chartVersion.optional(),
   imageTag: z
     .string()
-    .regex(/^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/, 'expected an agentk image tag such as "v18.6.0"')
+    .regex(AGENTK_IMAGE_TAG, 'expected an agentk image tag such as "v18.6.0"')
     .optional(),
   kasAddress: urlWithScheme(
-    ["wss:", "ws:", "grpcs:", "grpc:"],
+    KAS_SCHEMES,
     'expected a wss://, ws://, grpcs:// or grpc:// URL such as "wss://kas.gitlab.com"',
   ).optional(),
   accessAs: z.enum(AGENT_ACCESS_AS).optional(),

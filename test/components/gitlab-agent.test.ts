@@ -1,11 +1,6 @@
 import { parse } from "yaml";
-import {
-  AgentConfigFile,
-  DEFAULT_AGENT_RESOURCES,
-  agentConfig,
-  agentHelmValues,
-  renderAgentConfig,
-} from "../../components/agent-config";
+import { AgentConfigFile, agentConfig, renderAgentConfig } from "../../components/agent-config";
+import { DEFAULT_AGENT_RESOURCES, agentHelmValues } from "../../components/agent-values";
 import { GitLabAgent, GitLabAgentArgs } from "../../components/gitlab-agent";
 import { record } from "../harness/component";
 import { Resources, unwrap } from "../harness/mocks";

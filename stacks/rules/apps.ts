@@ -1,0 +1,238 @@
+import { DNS_LABEL, IMAGE_REPOSITORY } from "../../components/formats";
+import { ENVIRONMENT_DEFAULTS } from "../defaults";
+import { problem } from "../errors";
+import { AppSettings } from "../model";
+import { ItemRule, RuleEntry, earlierWithSameKey, eachItem, requestsWithinLimits } from "./rule";
+
+/** Rules about `apps[]`: one project and namespace each, deploy methods, images, sizes, hosts. */
+
+/** The platform publishes one KUBE_NAMESPACE/KUBE_CONTEXT per project and environment scope. */
+export const uniqueProject: ItemRule<AppSettings> = {
+  name: "apps.uniqueProject",
+  paths: ["apps[].project"],
+  check: (_a, i, apps, _config, raw) => {
+    const other = earlierWithSameKey(apps, i, (b) => b.project.toLowerCase());
+    return other === undefined
+      ? []
+      : [
+          problem(
+            ["apps", i, "project"],
+            `expected a project no other app uses (apps[${other}] has it too)`,
+            raw,
+          ),
+        ];
+  },
+};
+
+/** Each app has a namespace of its own. */
+export const uniqueNamespace: ItemRule<AppSettings> = {
+  name: "apps.uniqueNamespace",
+  paths: ["apps[].namespace"],
+  check: (a, i, apps) => {
+    const other = earlierWithSameKey(apps, i, (b) => b.namespace);
+    return other === undefined
+      ? []
+      : [
+          `apps[${i}].namespace: expected a namespace no other app uses (apps[${other}] has it too), got "${a.namespace}"`,
+        ];
+  },
+};
+
+/** `method: agent` needs the agent. */
+export const agentMethodNeedsAgent: ItemRule<AppSettings> = {
+  name: "apps.agentMethodNeedsAgent",
+  paths: ["apps[].method"],
+  check: (a, i, apps, config) =>
+    a.method === "agent" && !config.features.agent
+      ? [
+          problem(
+            ["apps", i, "method"],
+            'expected "direct" or "flux" when features.agent is false',
+            {
+              apps,
+            },
+          ),
+        ]
+      : [],
+};
+
+/** `method: flux` needs Flux. */
+export const fluxMethodNeedsFlux: ItemRule<AppSettings> = {
+  name: "apps.fluxMethodNeedsFlux",
+  paths: ["apps[].method"],
+  check: (a, i, apps, config) =>
+    a.method === "flux" && !config.features.flux
+      ? [
+          problem(
+            ["apps", i, "method"],
+            'expected "agent" or "direct" when features.flux is false',
+            {
+              apps,
+            },
+          ),
+        ]
+      : [],
+};
+
+/** `method: direct` writes the API server into the app's KUBECONFIG. */
+export const directMethodNeedsApiServer: ItemRule<AppSettings> = {
+  name: "apps.directMethodNeedsApiServer",
+  paths: ["kubeApiServer"],
+  check: (a, i, _apps, config) =>
+    a.method === "direct" && config.kubeApiServer === undefined
+      ? [
+          `kubeApiServer: expected the API server URL CI jobs reach when apps[${i}].method is "direct", got nothing`,
+        ]
+      : [],
+};
+
+/** App names are unique: they name the objects of the app. */
+export const uniqueName: ItemRule<AppSettings> = {
+  name: "apps.uniqueName",
+  paths: ["apps[].name"],
+  check: (_a, i, apps, _config, raw) => {
+    const first = earlierWithSameKey(apps, i, (b) => b.name);
+    return first === undefined
+      ? []
+      : [
+          problem(
+            ["apps", i, "name"],
+            `expected a unique app name (apps[${first}] has it too)`,
+            raw,
+          ),
+        ];
+  },
+};
+
+/** The initial image is named by exactly one of tag and digest. */
+export const tagOrDigest: ItemRule<AppSettings> = {
+  name: "apps.tagOrDigest",
+  paths: ["apps[].image"],
+  check: (a, i) =>
+    (a.image.tag === undefined) === (a.image.digest === undefined)
+      ? [
+          `apps[${i}].image: expected exactly one of tag or digest, got ${a.image.tag === undefined ? "neither" : "both"}`,
+        ]
+      : [],
+};
+
+/** The environment's minimum number of replicas. */
+export const minReplicas: ItemRule<AppSettings> = {
+  name: "apps.minReplicas",
+  paths: ["apps[].replicas"],
+  check: (a, i, _apps, config, raw) => {
+    const min = ENVIRONMENT_DEFAULTS[config.environment].rules.minAppReplicas;
+    return a.replicas < min
+      ? [problem(["apps", i, "replicas"], `expected at least ${min} in ${config.environment}`, raw)]
+      : [];
+  },
+};
+
+/** The app container's requests are within its limits. */
+export const resourcesWithinLimits: ItemRule<AppSettings> = {
+  name: "apps.resourcesWithinLimits",
+  paths: ["apps[].resources.cpuRequest", "apps[].resources.memoryRequest"],
+  check: (a, i) => requestsWithinLimits(`apps[${i}].resources`, a.resources),
+};
+
+/** Two Ingresses for one host would fight over it. */
+export const uniqueIngressHost: ItemRule<AppSettings> = {
+  name: "apps.uniqueIngressHost",
+  paths: ["apps[].ingress.host"],
+  check: (a, i, apps, _config, raw) => {
+    if (a.ingress === undefined) {
+      return [];
+    }
+    // Apps without an Ingress get "", which no host is.
+    const other = earlierWithSameKey(apps, i, (b) => b.ingress?.host.toLowerCase() ?? "");
+    return other === undefined
+      ? []
+      : [
+          problem(
+            ["apps", i, "ingress", "host"],
+            `expected a host no other app uses (apps[${other}] has it too)`,
+            raw,
+          ),
+        ];
+  },
+};
+
+/** A repository derived from the registry host and project path is a valid image reference. */
+export const derivedRepositoryValid: ItemRule<AppSettings> = {
+  name: "apps.derivedRepositoryValid",
+  paths: ["apps[].image.repository"],
+  check: (a, i, _apps, _config, raw) =>
+    raw.apps?.[i]?.image?.repository === undefined && !IMAGE_REPOSITORY.test(a.image.repository)
+      ? [
+          `apps[${i}].image.repository: expected an image repository, got "${a.image.repository}" (derived from gitlab.registryHost and the project path; set it explicitly)`,
+        ]
+      : [],
+};
+
+/** The environment URL `https://<host>` fits GitLab's limit. */
+export const ingressHostFitsEnvironmentUrl: ItemRule<AppSettings> = {
+  name: "apps.ingressHostFitsEnvironmentUrl",
+  paths: ["apps[].ingress.host"],
+  check: (a, i, _apps, config, raw) =>
+    config.features.environments &&
+    a.ingress !== undefined &&
+    `https://${a.ingress.host}`.length > 255
+      ? [
+          problem(
+            ["apps", i, "ingress", "host"],
+            "expected at most 247 characters (GitLab keeps environment URLs to 255)",
+            raw,
+          ),
+        ]
+      : [],
+};
+
+/** A namespace derived from the app and stack names is a DNS label (explicit ones are checked by the schema). */
+export const derivedNamespaceValid: ItemRule<AppSettings> = {
+  name: "apps.derivedNamespaceValid",
+  paths: ["apps[].namespace"],
+  check: (a, i) =>
+    !DNS_LABEL.test(a.namespace)
+      ? [
+          `apps[${i}].namespace: expected a DNS-1123 label (lowercase letters, digits and '-', at most 63), got "${a.namespace}" (derived from the app and stack names; set it explicitly)`,
+        ]
+      : [],
+};
+
+/** Apps stay out of the managed namespace (runner and job pods). */
+export const notManagedNamespace: ItemRule<AppSettings> = {
+  name: "apps.notManagedNamespace",
+  paths: ["apps[].namespace"],
+  check: (a, i, apps, config) =>
+    a.namespace === config.namespace.name
+      ? [
+          problem(
+            ["apps", i, "namespace"],
+            `expected a namespace other than the managed namespace "${config.namespace.name}"`,
+            { apps },
+          ),
+        ]
+      : [],
+};
+
+/** The rules of this area: two passes over the apps, each reporting an app's problems together. */
+export const appRules: readonly RuleEntry[] = [
+  eachItem("apps", (config) => config.apps, [
+    uniqueProject,
+    uniqueNamespace,
+    agentMethodNeedsAgent,
+    fluxMethodNeedsFlux,
+    directMethodNeedsApiServer,
+  ]),
+  eachItem("apps", (config) => config.apps, [
+    uniqueName,
+    tagOrDigest,
+    minReplicas,
+    resourcesWithinLimits,
+    uniqueIngressHost,
+    derivedRepositoryValid,
+    ingressHostFitsEnvironmentUrl,
+    derivedNamespaceValid,
+    notManagedNamespace,
+  ]),
+];

@@ -1,0 +1,109 @@
+import { ENVIRONMENT_DEFAULTS } from "../defaults";
+import { problem } from "../errors";
+import { Toleration } from "../model";
+import { ItemRule, Rule, RuleEntry, eachItem, requestsWithinLimits } from "./rule";
+
+/** Rules about `runner.*`: privileged jobs, values the chart would template, requests, tolerations. */
+
+/** Where the environment requires it, a privileged runner says why. */
+export const privilegedNeedsReason: Rule = {
+  name: "runner.privilegedNeedsReason",
+  paths: ["runner.privilegedReason"],
+  check: (config) =>
+    ENVIRONMENT_DEFAULTS[config.environment].rules.privilegedNeedsReason &&
+    config.runner.privileged &&
+    !config.runner.privilegedReason
+      ? [
+          `runner.privilegedReason: expected a reason when runner.privileged is true in ${config.environment}, got nothing`,
+        ]
+      : [],
+};
+
+/** A reason without a privileged runner is a leftover. */
+export const reasonOnlyWhenPrivileged: Rule = {
+  name: "runner.reasonOnlyWhenPrivileged",
+  paths: ["runner.privilegedReason"],
+  check: (config) =>
+    config.runner.privilegedReason !== undefined && !config.runner.privileged
+      ? [
+          `runner.privilegedReason: expected only with runner.privileged: true, got ${JSON.stringify(config.runner.privilegedReason)}`,
+        ]
+      : [],
+};
+
+/** The runner chart renders its config.toml as a Helm template: "{{" would be executed. */
+export const noHelmTemplates: Rule = {
+  name: "runner.noHelmTemplates",
+  paths: [
+    "runner.jobImage",
+    "runner.nodeSelector",
+    "runner.nodeSelector.*",
+    "runner.tolerations[].key",
+    "runner.tolerations[].value",
+  ],
+  check: (config) =>
+    [
+      ["runner.jobImage", config.runner.jobImage],
+      ...Object.entries(config.runner.nodeSelector).flatMap(([k, v]) => [
+        [`runner.nodeSelector`, k],
+        [`runner.nodeSelector.${k}`, v],
+      ]),
+      ...config.runner.tolerations.flatMap((t, i) => [
+        [`runner.tolerations[${i}].key`, t.key ?? ""],
+        [`runner.tolerations[${i}].value`, t.value ?? ""],
+      ]),
+    ]
+      .filter(([, v]) => v?.includes("{{"))
+      .map(
+        ([path, value]) =>
+          `${path}: expected no "{{" (the runner chart evaluates its config as a Helm template), got ${JSON.stringify(value)}`,
+      ),
+};
+
+/** Each runner container's requests are within its limits. */
+export const resourcesWithinLimits: Rule = {
+  name: "runner.resourcesWithinLimits",
+  paths: ["runner.resources.*.cpuRequest", "runner.resources.*.memoryRequest"],
+  check: (config) =>
+    Object.entries(config.runner.resources).flatMap(([name, res]) =>
+      requestsWithinLimits(`runner.resources.${name}`, res),
+    ),
+};
+
+/** `Exists` matches every value of the key: it takes no value. */
+export const existsTolerationWithoutValue: ItemRule<Toleration> = {
+  name: "runner.existsTolerationWithoutValue",
+  paths: ["runner.tolerations[].value"],
+  check: (t, i, _all, _config, raw) =>
+    t.operator === "Exists" && t.value !== undefined
+      ? [
+          problem(
+            ["runner", "tolerations", i, "value"],
+            'expected no value with operator "Exists"',
+            raw,
+          ),
+        ]
+      : [],
+};
+
+/** `Equal` matches a key's value, so it needs the key. */
+export const equalTolerationNeedsKey: ItemRule<Toleration> = {
+  name: "runner.equalTolerationNeedsKey",
+  paths: ["runner.tolerations[].key"],
+  check: (t, i, _all, _config, raw) =>
+    t.operator === "Equal" && t.key === undefined
+      ? [problem(["runner", "tolerations", i, "key"], 'expected a key with operator "Equal"', raw)]
+      : [],
+};
+
+/** The rules of this area. */
+export const runnerRules: readonly RuleEntry[] = [
+  privilegedNeedsReason,
+  reasonOnlyWhenPrivileged,
+  noHelmTemplates,
+  resourcesWithinLimits,
+  eachItem("runner.tolerations", (config) => config.runner.tolerations, [
+    existsTolerationWithoutValue,
+    equalTolerationNeedsKey,
+  ]),
+];

@@ -1,0 +1,492 @@
+import { ConfigSource, parseEnvironmentConfig } from "../../stacks";
+import { RULES, RULES_BY_AREA, flattenRules, selectRules } from "../../stacks/rules";
+import { app, problemsOf, source } from "./fixtures";
+
+/** 250 characters: a valid host name whose environment URL `https://<host>` exceeds 255. */
+const LONG_HOST = ["a", "b", "c"].map((c) => c.repeat(63)).join(".") + "." + "d".repeat(58);
+
+/**
+ * One row per case: the rules it shows, a title, stack overrides, config values, and the exact
+ * problems. Every rule appears in at least one row (checked below), so a new rule needs a test.
+ */
+const CASES: [string[], string, Partial<ConfigSource>, Record<string, unknown>, string[]][] = [
+  [
+    ["environments.environmentMatchesStack"],
+    "a stack named after an environment must be that environment",
+    { stack: "production" },
+    { environment: "dev" },
+    ['environment: expected "production" for stack "production", got "dev"'],
+  ],
+  [
+    ["apps.uniqueName"],
+    "duplicate app names",
+    {},
+    { apps: [app(), app({ namespace: "other", project: "acme/web2" })] },
+    ['apps[1].name: expected a unique app name (apps[0] has it too), got "web"'],
+  ],
+  [
+    ["apps.tagOrDigest"],
+    "an image needs exactly one of tag or digest",
+    {},
+    {
+      apps: [
+        app({ image: { tag: "1", digest: `sha256:${"b".repeat(64)}` } }),
+        app({ name: "api", project: "acme/api", image: {} }),
+      ],
+    },
+    [
+      "apps[0].image: expected exactly one of tag or digest, got both",
+      "apps[1].image: expected exactly one of tag or digest, got neither",
+    ],
+  ],
+  [
+    ["apps.resourcesWithinLimits"],
+    "requests above limits",
+    {},
+    {
+      apps: [
+        app({
+          resources: {
+            cpuRequest: "2",
+            cpuLimit: "500m",
+            memoryRequest: "2Gi",
+            memoryLimit: "1Gi",
+          },
+        }),
+      ],
+    },
+    [
+      'apps[0].resources.cpuRequest: expected at most cpuLimit "500m", got "2"',
+      'apps[0].resources.memoryRequest: expected at most memoryLimit "1Gi", got "2Gi"',
+    ],
+  ],
+  [
+    ["gitlab.groupPathForGroupRunner", "gitlab.groupPathForGroupVariables"],
+    "group-scoped objects need a group",
+    {},
+    {
+      gitlab: { projectPath: "acme/platform", projectId: 42 },
+      features: { registryAuth: false },
+      runner: { scope: "group" },
+      ciVariables: [{ key: "A", value: "x", target: "group", credential: false }],
+    },
+    [
+      'gitlab.groupPath: expected gitlab.groupPath to be set when runner.scope is "group", got nothing',
+      'gitlab.groupPath: expected gitlab.groupPath to be set when ciVariables[0].target is "group", got nothing',
+    ],
+  ],
+  [
+    ["runner.privilegedNeedsReason"],
+    "a privileged runner in production needs a reason",
+    { stack: "production" },
+    { environment: "production", runner: { privileged: true } },
+    [
+      "runner.privilegedReason: expected a reason when runner.privileged is true in production, got nothing",
+    ],
+  ],
+  [
+    ["variables.credentialMasked", "variables.credentialProtected"],
+    "production credentials must be masked and protected",
+    { stack: "production" },
+    {
+      environment: "production",
+      ciVariables: [
+        { key: "API_TOKEN", value: "abcdefgh12345678", masked: false, protected: false },
+      ],
+    },
+    [
+      "ciVariables[0].masked: expected true for a credential in production, got false",
+      "ciVariables[0].protected: expected true for a credential in production, got false",
+    ],
+  ],
+  [
+    ["variables.uniqueKey"],
+    "duplicate variable key and scope",
+    {},
+    {
+      ciVariables: [
+        { key: "A", value: "x", credential: false },
+        { key: "A", value: "y", credential: false },
+      ],
+    },
+    [
+      'ciVariables[1].key: expected a key unique per target and environmentScope (ciVariables[0] has it too), got "A"',
+    ],
+  ],
+  [
+    ["registry.expiryInFuture"],
+    "a token expiry in the past",
+    {},
+    { registryAuth: { expiresAt: "2020-01-01" } },
+    ['registryAuth.expiresAt: expected a date in the future, got "2020-01-01"'],
+  ],
+  [
+    ["runner.existsTolerationWithoutValue"],
+    "a toleration with operator Exists and a value",
+    {},
+    { runner: { tolerations: [{ key: "ci", operator: "Exists", value: "true" }] } },
+    ['runner.tolerations[0].value: expected no value with operator "Exists", got "true"'],
+  ],
+  [
+    ["gitlab.groupPathWithGroupId"],
+    "a group id without a group path",
+    {},
+    { gitlab: { projectPath: "acme/platform", projectId: 42, groupId: 7 } },
+    [
+      "gitlab.groupPath: expected gitlab.groupPath to be set when gitlab.groupId is set, got nothing",
+    ],
+  ],
+  [
+    ["gitlab.environmentScopeValid", "variables.environmentScopeValid"],
+    "an environment scope GitLab refuses",
+    {},
+    {
+      gitlab: { projectPath: "acme/platform", projectId: 42, environmentScope: "dev|prod" },
+      ciVariables: [{ key: "A", value: "x", credential: false, environmentScope: "a,b" }],
+    },
+    [
+      "gitlab.environmentScope: expected 1 to 255 letters, digits, '-', '_', '/', '$', '{', '}', '.', '*' or spaces, got \"dev|prod\"",
+      "ciVariables[0].environmentScope: expected 1 to 255 letters, digits, '-', '_', '/', '$', '{', '}', '.', '*' or spaces, got \"a,b\"",
+    ],
+  ],
+  [
+    ["variables.maskable"],
+    "masked values GitLab would refuse, described but never echoed",
+    {},
+    {
+      ciVariables: [
+        { key: "SHORT", value: "s3cr3t" },
+        { key: "SPACED", value: "has white space" },
+        { key: "ODD", value: "p@ss#word!!" },
+        { key: "RAW_ODD", value: "p@ss#word!!", raw: true },
+        { key: "PLAIN", value: "x", masked: false },
+      ],
+    },
+    [
+      "ciVariables[0].value: expected a value GitLab can mask (a masked value needs at least 8 characters), got a secret value that cannot be masked",
+      "ciVariables[1].value: expected a value GitLab can mask (a masked value cannot contain whitespace), got a secret value that cannot be masked",
+      "ciVariables[2].value: expected a value GitLab can mask (a masked value that is not raw may only contain A-Z a-z 0-9 + / = - _ @ : . ~ (set raw: true to allow other characters)), got a secret value that cannot be masked",
+    ],
+  ],
+  [
+    ["apps.uniqueProject", "apps.uniqueNamespace"],
+    "two apps from one project, or in one namespace",
+    {},
+    {
+      apps: [
+        app(),
+        app({ name: "web2", namespace: "web" }),
+        app({ name: "api", project: "ACME/Web", namespace: "api" }),
+      ],
+    },
+    [
+      'apps[1].project: expected a project no other app uses (apps[0] has it too), got "acme/web"',
+      'apps[1].namespace: expected a namespace no other app uses (apps[0] has it too), got "web"',
+      'apps[2].project: expected a project no other app uses (apps[0] has it too), got "ACME/Web"',
+    ],
+  ],
+  [
+    ["apps.agentMethodNeedsAgent", "apps.fluxMethodNeedsFlux", "apps.directMethodNeedsApiServer"],
+    "a deploy method whose capability is off, and direct without an API server",
+    {},
+    {
+      features: { agent: false },
+      apps: [
+        app(),
+        app({ name: "api", project: "acme/api", method: "flux" }),
+        app({ name: "jobs", project: "acme/jobs", method: "direct" }),
+      ],
+    },
+    [
+      'apps[0].method: expected "direct" or "flux" when features.agent is false, got "agent"',
+      'apps[1].method: expected "agent" or "direct" when features.flux is false, got "flux"',
+      'kubeApiServer: expected the API server URL CI jobs reach when apps[2].method is "direct", got nothing',
+    ],
+  ],
+  [
+    ["environments.environmentNameValid", "environments.approvalsNeedProtection"],
+    "a wildcard environment name, approvals without protection",
+    {},
+    { environments: { name: "review/*", requiredApprovals: 1 } },
+    [
+      "environments.name: expected letters, digits, spaces and '-', '_', '/', '$', '{', '}', '.', not starting or ending with '/', at most 255 characters, got \"review/*\"",
+      "environments.requiredApprovals: expected 0 unless environments.protected is true, got 1",
+    ],
+  ],
+  [
+    ["apps.derivedNamespaceValid"],
+    "a review namespace derived from a stack name that is no DNS label",
+    { stack: "Review_42" },
+    { environment: "review", kubeApiServer: "https://k8s.example.com", apps: [app()] },
+    [
+      "apps[0].namespace: expected a DNS-1123 label (lowercase letters, digits and '-', at most 63), got \"web-Review_42\" (derived from the app and stack names; set it explicitly)",
+    ],
+  ],
+  [
+    ["registry.projectTokenReachesImages"],
+    "a project deploy token cannot pull other projects' images",
+    {},
+    {
+      gitlab: { projectPath: "acme/platform", projectId: 42 },
+      apps: [app(), app({ name: "tools", project: "acme/platform" })],
+    },
+    [
+      'registryAuth.scope: expected "group" (a project deploy token of acme/platform cannot pull apps[0]\'s image "registry.gitlab.example.com/acme/web"), got "project"',
+    ],
+  ],
+  [
+    ["namespaces.namespacesDistinct"],
+    "namespaces claimed twice across runner, agent, Flux and apps",
+    {},
+    {
+      features: { flux: true },
+      agent: { namespace: "gitlab-managed-apps" },
+      flux: { namespace: "web" },
+      apps: [app({ method: "flux" })],
+    },
+    [
+      'agent.namespace: expected a namespace no other part of the stack uses (namespace.name is "gitlab-managed-apps" too), got "gitlab-managed-apps"',
+      'apps[0].namespace: expected a namespace no other part of the stack uses (flux.namespace is "web" too), got "web"',
+    ],
+  ],
+  [
+    ["agent.projectsUnderTopGroup", "agent.groupsUnderTopGroup", "agent.agentAppsUnderTopGroup"],
+    "the agent only serves projects and groups under its project's top-level group",
+    {},
+    {
+      agent: { projects: ["acme/tools", "other/tools"], groups: ["Acme/apps", "other"] },
+      apps: [app({ project: "elsewhere/web" })],
+    },
+    [
+      'agent.projects[1]: expected a project under "acme" (the agent project\'s top-level group), got "other/tools"',
+      'agent.groups[1]: expected a group under "acme" (the agent project\'s top-level group), got "other"',
+      'apps[0].project: expected a project under "acme" to deploy through the agent (the agent project\'s top-level group), got "elsewhere/web"',
+    ],
+  ],
+  [
+    ["agent.ciJobAccessAllowed", "gitlab.publishedCredentialsProtected"],
+    "production refuses ci_job agent access and unprotected deployer credentials",
+    { stack: "production" },
+    {
+      environment: "production",
+      agent: { accessAs: "ci_job" },
+      gitlab: {
+        projectPath: "acme/platform",
+        projectId: 42,
+        groupPath: "acme",
+        protectPublishedCredentials: false,
+      },
+    },
+    [
+      'agent.accessAs: expected "impersonate" or "agent" in production ("ci_job" needs the agent to impersonate any user and group), got "ci_job"',
+      "gitlab.protectPublishedCredentials: expected true in production (deployer credentials only for protected branches and tags), got false",
+    ],
+  ],
+  [
+    ["runner.noHelmTemplates"],
+    "runner values the chart would run as Helm template code",
+    {},
+    { runner: { jobImage: "{{ .Values.x }}", nodeSelector: { pool: "{{x}}" } } },
+    [
+      'runner.jobImage: expected no "{{" (the runner chart evaluates its config as a Helm template), got "{{ .Values.x }}"',
+      'runner.nodeSelector.pool: expected no "{{" (the runner chart evaluates its config as a Helm template), got "{{x}}"',
+    ],
+  ],
+  [
+    ["apps.derivedRepositoryValid"],
+    "a derived image repository that is no image reference",
+    {},
+    { apps: [app({ project: "acme/web..app" })] },
+    [
+      'apps[0].image.repository: expected an image repository, got "registry.gitlab.example.com/acme/web..app" (derived from gitlab.registryHost and the project path; set it explicitly)',
+    ],
+  ],
+  [
+    ["variables.notPublishedByPlatform"],
+    "a hand-made variable where the platform publishes one",
+    {},
+    {
+      apps: [app({ project: "acme/platform" })],
+      ciVariables: [
+        { key: "KUBE_NAMESPACE", value: "x", credential: false, environmentScope: "dev" },
+      ],
+    },
+    [
+      'ciVariables[0].key: expected a key the platform does not publish to acme/platform in scope "dev" (app web lives there), got "KUBE_NAMESPACE"',
+    ],
+  ],
+  [
+    ["gitlab.groupPathForGroupDeployToken"],
+    "a group deploy token needs a group",
+    {},
+    {
+      gitlab: { projectPath: "acme/platform", projectId: 42 },
+      registryAuth: { scope: "group" },
+    },
+    [
+      'gitlab.groupPath: expected gitlab.groupPath to be set when registryAuth.scope is "group", got nothing',
+    ],
+  ],
+  [
+    ["runner.reasonOnlyWhenPrivileged"],
+    "a privileged reason without a privileged runner",
+    {},
+    { runner: { privilegedReason: "docker-in-docker builds" } },
+    [
+      'runner.privilegedReason: expected only with runner.privileged: true, got "docker-in-docker builds"',
+    ],
+  ],
+  [
+    ["runner.resourcesWithinLimits"],
+    "runner requests above their limits",
+    {},
+    { runner: { resources: { build: { cpuRequest: "2" }, helper: { memoryRequest: "1Gi" } } } },
+    [
+      'runner.resources.build.cpuRequest: expected at most cpuLimit "1", got "2"',
+      'runner.resources.helper.memoryRequest: expected at most memoryLimit "256Mi", got "1Gi"',
+    ],
+  ],
+  [
+    ["runner.existsTolerationWithoutValue", "runner.equalTolerationNeedsKey"],
+    "tolerations without a key for Equal, with a value for Exists, reported toleration by toleration",
+    {},
+    {
+      runner: {
+        tolerations: [
+          { value: "ci" },
+          { key: "pool", operator: "Exists", value: "ci" },
+          { operator: "Equal", value: "x" },
+        ],
+      },
+    },
+    [
+      'runner.tolerations[0].key: expected a key with operator "Equal", got nothing',
+      'runner.tolerations[1].value: expected no value with operator "Exists", got "ci"',
+      'runner.tolerations[2].key: expected a key with operator "Equal", got nothing',
+    ],
+  ],
+  [
+    ["namespaces.limitRangeRequestsWithinLimits"],
+    "LimitRange default requests above its default limits",
+    {},
+    { namespace: { limitRange: { defaultRequestCpu: "2", defaultRequestMemory: "1Gi" } } },
+    [
+      'namespace.limitRange.defaultRequestCpu: expected at most defaultLimitCpu "500m", got "2"',
+      'namespace.limitRange.defaultRequestMemory: expected at most defaultLimitMemory "512Mi", got "1Gi"',
+    ],
+  ],
+  [
+    ["apps.minReplicas"],
+    "fewer replicas than the environment's minimum",
+    { stack: "production" },
+    { environment: "production", apps: [app({ replicas: 1 })] },
+    ["apps[0].replicas: expected at least 2 in production, got 1"],
+  ],
+  [
+    ["apps.uniqueIngressHost"],
+    "two apps on one host",
+    {},
+    {
+      apps: [
+        app({ ingress: { host: "web.example.com" } }),
+        app({ name: "api", project: "acme/api" }),
+        app({ name: "www", project: "acme/www", ingress: { host: "web.example.com" } }),
+      ],
+    },
+    [
+      'apps[2].ingress.host: expected a host no other app uses (apps[0] has it too), got "web.example.com"',
+    ],
+  ],
+  [
+    ["apps.ingressHostFitsEnvironmentUrl"],
+    "a host too long for a GitLab environment URL",
+    {},
+    { apps: [app({ ingress: { host: LONG_HOST } })] },
+    [
+      `apps[0].ingress.host: expected at most 247 characters (GitLab keeps environment URLs to 255), got ${JSON.stringify(LONG_HOST).slice(0, 77)}...`,
+    ],
+  ],
+  [
+    ["apps.notManagedNamespace"],
+    "an app in the managed namespace",
+    {},
+    { features: { runner: false }, apps: [app({ namespace: "gitlab-managed-apps" })] },
+    [
+      'apps[0].namespace: expected a namespace other than the managed namespace "gitlab-managed-apps", got "gitlab-managed-apps"',
+    ],
+  ],
+];
+
+/** A rule's declared key path as a message prefix: `[]` is any index, `*` any key. */
+function pathPattern(path: string): RegExp {
+  const escaped = path
+    .split("[]")
+    .map((part) => part.replace(/[.*]/g, (c) => (c === "*" ? ".+" : "\\.")))
+    .join("\\[\\d+\\]");
+  return new RegExp(`^${escaped}: `);
+}
+
+const names = (rules = RULES) => flattenRules(rules).map((rule) => rule.name);
+
+describe("each cross-field rule reports its exact message", () => {
+  test.each(CASES)("%s: %s", (rules, _title, overrides, values, expected) => {
+    const s = source(values, overrides);
+    // The whole config check reports exactly these problems ...
+    expect(problemsOf(s)).toEqual(expected);
+    // ... and they are the named rules' own messages.
+    expect(
+      problemsOf(
+        s,
+        selectRules(RULES, (name) => rules.includes(name)),
+      ),
+    ).toEqual(expected);
+  });
+
+  test("the same key in two environment scopes is allowed", () => {
+    const config = parseEnvironmentConfig(
+      source({
+        ciVariables: [
+          { key: "A", value: "x", credential: false, environmentScope: "review/*" },
+          { key: "A", value: "y", credential: false, environmentScope: "dev" },
+        ],
+      }),
+    );
+    expect(config.ciVariables.map((v) => v.environmentScope)).toEqual(["review/*", "dev"]);
+  });
+});
+
+describe("the rule list", () => {
+  test("every rule has at least one message test", () => {
+    const tested = new Set(CASES.flatMap(([rules]) => rules));
+    expect(names().filter((name) => !tested.has(name))).toEqual([]);
+  });
+
+  test("rows name only rules that exist", () => {
+    const known = new Set(names());
+    expect(CASES.flatMap(([rules]) => rules).filter((name) => !known.has(name))).toEqual([]);
+  });
+
+  test("holds every area's rules exactly once, named after their area", () => {
+    const byArea = Object.entries(RULES_BY_AREA).flatMap(([area, rules]) =>
+      names(rules).map((name) => [area, name]),
+    );
+    expect(byArea.filter(([area, name]) => !name?.startsWith(`${area}.`))).toEqual([]);
+    expect([...names()].sort()).toEqual(byArea.map(([, name]) => name).sort());
+    expect(new Set(names()).size).toBe(names().length);
+  });
+
+  test("each message starts with a key path its rule declares", () => {
+    const rules = flattenRules(RULES);
+    for (const [ruleNames, , overrides, values] of CASES) {
+      for (const name of ruleNames) {
+        const rule = rules.find((r) => r.name === name);
+        const patterns = (rule?.paths ?? []).map(pathPattern);
+        const messages = problemsOf(
+          source(values, overrides),
+          selectRules(RULES, (n) => n === name),
+        );
+        expect(messages.filter((m) => !patterns.some((re) => re.test(m)))).toEqual([]);
+      }
+    }
+  });
+});
