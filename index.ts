@@ -7,7 +7,7 @@ import { FluxBootstrap } from "./components/flux-bootstrap";
 import { GitLabAgent } from "./components/gitlab-agent";
 import { GitLabEnvironments } from "./components/gitlab-environments";
 import { GitLabRunner } from "./components/gitlab-runner";
-import { agentKubeContext, CI_JOB_GROUP, impersonatedAppUser } from "./components/identities";
+import { agentKubeContext, ciJobProjectGroup, impersonatedAppUser } from "./components/identities";
 import { PlatformNamespace } from "./components/platform-namespace";
 import { RegistryAuth } from "./components/registry-auth";
 import { AppSettings, inspectGitLab, loadEnvironmentConfig } from "./stacks";
@@ -78,6 +78,10 @@ export = async () => {
               project: a.project,
               namespace: a.namespace,
             })),
+            // Who may use the agent at all: protected refs (staging, production) and jobs that
+            // declare this stack's environment, so no job skips its protection by declaring none.
+            protectedBranchesOnly: config.agent.protectedBranchesOnly,
+            environments: config.agent.restrictToEnvironment ? [gitlab.environmentScope] : [],
           },
           opts,
         )
@@ -114,7 +118,11 @@ export = async () => {
               username: impersonatedAppUser(config.agent.name, app.name),
             };
           case "ci_job":
-            return { kind: "ci_job", group: CI_JOB_GROUP };
+            // The app's own project's jobs only, not every authorized project's (gitlab:ci_job).
+            return {
+              kind: "ci_job",
+              group: ciJobProjectGroup(config.instance.projectIds[app.project] ?? 0),
+            };
           case "agent":
             return {
               kind: "agent",

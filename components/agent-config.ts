@@ -43,8 +43,23 @@ export type AccessAs =
   | { readonly ci_job: Record<string, never> }
   | { readonly impersonate: { readonly username: string } };
 
+/** Which pipelines of an authorized project or group may use the agent at all. */
+export interface CiAccessRestrictions {
+  /**
+   * Only jobs of pipelines on protected branches and tags (GitLab 17.10+; earlier versions
+   * ignore it). Without it any branch's job could select the context.
+   */
+  readonly protected_branches_only?: true;
+  /**
+   * Only jobs that declare one of these environments (names or wildcards such as `review/*`;
+   * GitLab 15.7+). A job that declares none gets no access: it cannot skip a protected
+   * environment's approvals by leaving `environment:` out.
+   */
+  readonly environments?: readonly string[];
+}
+
 /** A `ci_access.projects[]` entry. */
-export interface CiAccessProject {
+export interface CiAccessProject extends CiAccessRestrictions {
   /** Full path of the project. */
   readonly id: string;
   /** Namespace of the kube context jobs get (a default, not a boundary: RBAC is). */
@@ -53,7 +68,7 @@ export interface CiAccessProject {
 }
 
 /** A `ci_access.groups[]` entry. */
-export interface CiAccessGroup {
+export interface CiAccessGroup extends CiAccessRestrictions {
   /** Full path of the group; its subgroups and projects are authorized too. */
   readonly id: string;
   readonly access_as: AccessAs;
@@ -76,6 +91,10 @@ export interface AgentConfigInput {
   readonly apps: readonly AgentApp[];
   readonly projects: readonly string[];
   readonly groups: readonly string[];
+  /** Write `protected_branches_only: true` into every entry. Default false. */
+  readonly protectedBranchesOnly?: boolean;
+  /** Write `environments: [...]` into every entry. Default none (any job, even without one). */
+  readonly environments?: readonly string[];
 }
 
 const AGENT: AccessAs = { agent: {} };
@@ -92,12 +111,21 @@ const CI_JOB: AccessAs = { ci_job: {} };
  *   identities.ts).
  * - `agent`: every entry acts as the agent's ServiceAccount.
  *
+ * Every entry carries the same {@link CiAccessRestrictions}: who may use the agent is decided per
+ * pipeline (protected ref, declared environment) before RBAC decides what it may do.
+ *
  * The configuration project is listed explicitly in `impersonate` and `ci_job` modes because
  * GitLab otherwise authorizes it implicitly as the agent itself, which can impersonate; a project
  * entry takes precedence over the implicit one (GitLab's `CiAccess::Finder`: project, implicit,
  * then group authorizations, first wins per agent).
  */
 export function agentConfig(input: AgentConfigInput): AgentConfigFile {
+  const restrictions: CiAccessRestrictions = {
+    ...(input.protectedBranchesOnly === true ? { protected_branches_only: true } : {}),
+    ...(input.environments !== undefined && input.environments.length > 0
+      ? { environments: [...input.environments] }
+      : {}),
+  };
   const other: AccessAs =
     input.accessAs === "impersonate"
       ? { impersonate: { username: noAccessUser(input.agentName) } }
@@ -119,16 +147,21 @@ export function agentConfig(input: AgentConfigInput): AgentConfigFile {
         ? { default_namespace: first.namespace }
         : {}),
       access_as: accessAs,
+      ...restrictions,
     });
   }
   const extra =
     input.accessAs === "agent" ? input.projects : [...input.projects, input.configProject];
   for (const project of extra) {
     if (!projects.has(project)) {
-      projects.set(project, { id: project, access_as: other });
+      projects.set(project, { id: project, access_as: other, ...restrictions });
     }
   }
-  const groups = [...new Set(input.groups)].map((id) => ({ id, access_as: other }));
+  const groups = [...new Set(input.groups)].map((id) => ({
+    id,
+    access_as: other,
+    ...restrictions,
+  }));
   return {
     ci_access: {
       ...(projects.size > 0 ? { projects: [...projects.values()] } : {}),

@@ -12,7 +12,7 @@ export type AppDeployMethod = "flux" | "agent" | "direct";
  * Who may deploy the app, i.e. whom the `deployer` Role is bound to:
  * - `direct`: CI authenticates with the token of a ServiceAccount `<app>-deployer` made here;
  * - `impersonate`: the GitLab agent impersonates a per-app user (`impersonatedAppUser`);
- * - `ci_job`: the agent's `ci_job` mode; CI job identities carry `group` (e.g. `CI_JOB_GROUP`);
+ * - `ci_job`: the agent's `ci_job` mode; the app project's CI jobs carry `group` (`ciJobProjectGroup`);
  * - `agent`: the agent's own ServiceAccount;
  * - `flux`: Flux applies the app; no CI identity, no Role.
  */

@@ -48,7 +48,7 @@ export interface GitLabAgentArgs {
   readonly rotation: string;
   /**
    * agentk image tag (e.g. `v18.6.0`). Default: the chart's appVersion. GitLab supports agentk
-   * only within one minor version of the GitLab release, so set it to match your GitLab.
+   * only within one minor version of its KAS (the platform passes the instance's KAS version).
    */
   readonly imageTag?: string;
   /** Branch the configuration file is committed to; GitLab reads the default branch. Default `main`. */
@@ -66,6 +66,16 @@ export interface GitLabAgentArgs {
   readonly projects: readonly string[];
   /** Group paths to authorize (their subgroups and projects too). */
   readonly groups: readonly string[];
+  /**
+   * Only pipelines on protected branches and tags may use the agent (`protected_branches_only`
+   * in every `ci_access` entry; GitLab 17.10+). Default `false`.
+   */
+  readonly protectedBranchesOnly?: boolean;
+  /**
+   * Only jobs that declare one of these environments may use the agent (`environments` in every
+   * `ci_access` entry; GitLab 15.7+). Default none: any job of an authorized project.
+   */
+  readonly environments?: readonly string[];
 }
 
 /**
@@ -102,6 +112,8 @@ export class GitLabAgent extends pulumi.ComponentResource {
       apps: args.apps,
       projects: args.projects,
       groups: args.groups,
+      protectedBranchesOnly: args.protectedBranchesOnly ?? false,
+      environments: args.environments ?? [],
     };
     const problems = validateAgentArgs({ ...args, ...configInput, branch, resources });
     if (problems.length > 0) {

@@ -19,6 +19,18 @@ export function impersonatedAppUser(agentName: string, app: string): string {
 
 /**
  * The group the agent puts every CI job in when `access_as` is `ci_job` (GitLab's documented
- * group for CI job identities).
+ * group for CI job identities). Every authorized project's jobs carry it: never bind it.
  */
 export const CI_JOB_GROUP = "gitlab:ci_job";
+
+/**
+ * The group GitLab gives the CI jobs of one project when `access_as` is `ci_job`:
+ * `gitlab:project:<numeric project id>` ("Impersonate the CI/CD job", GitLab's agent docs). Bound
+ * to that project's app only, so another project's pipeline cannot deploy it.
+ */
+export function ciJobProjectGroup(projectId: number): string {
+  if (!Number.isInteger(projectId) || projectId < 1) {
+    throw new Error(`ciJobProjectGroup: expected a numeric project id, got ${projectId}`);
+  }
+  return `gitlab:project:${projectId}`;
+}

@@ -60,6 +60,16 @@ export interface EnvironmentDefaults {
      * which amounts to cluster-admin for whoever holds the agent's identity.
      */
     readonly allowCiJobAccess: boolean;
+    /**
+     * `agent.accessAs: agent` is allowed (for a single agent app). Every app namespace binds the
+     * agent's one ServiceAccount in that mode, so it cannot keep apps apart.
+     */
+    readonly allowAgentAccess: boolean;
+    /**
+     * The agent serves only protected refs (`agent.protectedBranchesOnly`) and jobs that declare
+     * the stack's environment (`agent.restrictToEnvironment`); config cannot turn either off.
+     */
+    readonly agentRefRulesEnforced: boolean;
   };
 }
 
@@ -123,6 +133,8 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, EnvironmentDefau
       credentialsMaskedAndProtected: false,
       privilegedNeedsReason: false,
       allowCiJobAccess: true,
+      allowAgentAccess: true,
+      agentRefRulesEnforced: false,
     },
   },
   staging: {
@@ -159,6 +171,8 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, EnvironmentDefau
       credentialsMaskedAndProtected: false,
       privilegedNeedsReason: false,
       allowCiJobAccess: true,
+      allowAgentAccess: false,
+      agentRefRulesEnforced: true,
     },
   },
   production: {
@@ -195,6 +209,8 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, EnvironmentDefau
       credentialsMaskedAndProtected: true,
       privilegedNeedsReason: true,
       allowCiJobAccess: false,
+      allowAgentAccess: false,
+      agentRefRulesEnforced: true,
     },
   },
   review: {
@@ -232,6 +248,8 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, EnvironmentDefau
       credentialsMaskedAndProtected: false,
       privilegedNeedsReason: false,
       allowCiJobAccess: true,
+      allowAgentAccess: true,
+      agentRefRulesEnforced: false,
     },
   },
 };

@@ -16,11 +16,78 @@ export const ciJobAccessAllowed: Rule = {
       ? [
           problem(
             ["agent", "accessAs"],
-            `expected "impersonate" or "agent" in ${config.environment} ("ci_job" needs the agent to impersonate any user and group)`,
+            `expected "impersonate"${ENVIRONMENT_DEFAULTS[config.environment].rules.allowAgentAccess ? ' or "agent"' : ""} in ${config.environment} ("ci_job" needs the agent to impersonate any user and group)`,
             raw,
           ),
         ]
       : [],
+};
+
+/**
+ * `agent` mode binds every app namespace's deployer Role to the agent's one ServiceAccount, so
+ * any agent app's pipeline could deploy every other: one agent app at most, and never where the
+ * environment refuses it.
+ */
+export const agentAccessKeepsAppsApart: Rule = {
+  name: "agent.agentAccessKeepsAppsApart",
+  paths: ["agent.accessAs"],
+  check: (config, raw) => {
+    if (!config.features.agent || config.agent.accessAs !== "agent") {
+      return [];
+    }
+    const env = config.environment;
+    const agentApps = config.apps.flatMap((a, i) => (a.method === "agent" ? [i] : []));
+    if (!ENVIRONMENT_DEFAULTS[env].rules.allowAgentAccess) {
+      return [
+        problem(
+          ["agent", "accessAs"],
+          `expected "impersonate"${ENVIRONMENT_DEFAULTS[env].rules.allowCiJobAccess ? ' or "ci_job"' : ""} in ${env} ("agent" gives every app's pipeline the agent's one identity)`,
+          raw,
+        ),
+      ];
+    }
+    return agentApps.length > 1
+      ? [
+          problem(
+            ["agent", "accessAs"],
+            `expected "impersonate" or "ci_job" when more than one app deploys through the agent (with "agent" the pipelines of ${agentApps.map((i) => `apps[${i}]`).join(", ")} could each deploy the others)`,
+            raw,
+          ),
+        ]
+      : [];
+  },
+};
+
+/** Staging and production: the agent only for protected refs and the stack's environment. */
+export const refRulesEnforced: Rule = {
+  name: "agent.refRulesEnforced",
+  paths: ["agent.protectedBranchesOnly", "agent.restrictToEnvironment"],
+  check: (config, raw) => {
+    const env = config.environment;
+    if (!config.features.agent || !ENVIRONMENT_DEFAULTS[env].rules.agentRefRulesEnforced) {
+      return [];
+    }
+    return [
+      ...(config.agent.protectedBranchesOnly
+        ? []
+        : [
+            problem(
+              ["agent", "protectedBranchesOnly"],
+              `expected true in ${env} (otherwise a pipeline of any branch can deploy through the agent)`,
+              raw,
+            ),
+          ]),
+      ...(config.agent.restrictToEnvironment
+        ? []
+        : [
+            problem(
+              ["agent", "restrictToEnvironment"],
+              `expected true in ${env} (otherwise a job that declares no environment skips its protection)`,
+              raw,
+            ),
+          ]),
+    ];
+  },
 };
 
 /** The top-level group of a GitLab path, lowercased. */
@@ -80,6 +147,8 @@ export const agentAppsUnderTopGroup: Rule = {
 /** The rules of this area. */
 export const agentRules: readonly Rule[] = [
   ciJobAccessAllowed,
+  agentAccessKeepsAppsApart,
+  refRulesEnforced,
   projectsUnderTopGroup,
   groupsUnderTopGroup,
   agentAppsUnderTopGroup,

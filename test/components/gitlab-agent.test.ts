@@ -541,6 +541,32 @@ describe("agentConfig", () => {
     });
   });
 
+  test("every entry, groups too, is restricted to protected refs and the given environments", () => {
+    const restricted = agentConfig({
+      ...input,
+      protectedBranchesOnly: true,
+      environments: ["production"],
+    });
+    const only = { protected_branches_only: true, environments: ["production"] };
+    expect(restricted.ci_access.projects?.map((p) => ({ ...p, access_as: undefined }))).toEqual([
+      { id: "acme/web", default_namespace: "web", access_as: undefined, ...only },
+      { id: "acme/api", default_namespace: "api", access_as: undefined, ...only },
+      { id: "acme/tools", access_as: undefined, ...only },
+    ]);
+    expect(restricted.ci_access.groups).toEqual([
+      { id: "acme", access_as: impersonate("gitlab-agent:prod:no-access"), ...only },
+    ]);
+    expect(renderAgentConfig(restricted)).toContain(
+      "      protected_branches_only: true\n      environments:\n        - production\n",
+    );
+    // Off: neither key is written (an old KAS would refuse a key it does not know).
+    const open = renderAgentConfig(
+      agentConfig({ ...input, protectedBranchesOnly: false, environments: [] }),
+    );
+    expect(open).not.toContain("protected_branches_only");
+    expect(open).not.toContain("environments");
+  });
+
   test("agent mode with nothing to authorize writes an empty ci_access", () => {
     const config: AgentConfigFile = agentConfig({
       ...input,

@@ -458,17 +458,36 @@ describe("variants of the dev stack", () => {
     expect(r.outputs["managedNamespace"]).toBeUndefined();
   });
 
-  test("agent access as ci_job binds GitLab's CI job group; as agent, the agent's ServiceAccount", async () => {
-    const ciJob = await runProgram("dev", { config: { "platform:agent": { accessAs: "ci_job" } } });
+  test("agent access as ci_job binds each app to its own project's jobs; as agent, the agent's ServiceAccount", async () => {
+    // Both apps through the agent: each namespace must admit only its own project's jobs
+    // (gitlab:project:<id>, ids as GitLab reports them), never every CI job (gitlab:ci_job).
+    const ciJob = await runProgram("dev", {
+      config: {
+        "platform:agent": { accessAs: "ci_job" },
+        "platform:apps": apps.map((a) => ({ ...a, method: "agent" })),
+      },
+      gitlab: {
+        projects: [
+          { id: 1001, fullPath: "acme/platform" },
+          { id: 3001, fullPath: "acme/web" },
+          { id: 3002, fullPath: "acme/api" },
+        ],
+      },
+    });
     expect(ciJob.error).toBeUndefined();
-    expect(
+    const subjects = (ns: string) =>
       byObjectName(
         ciJob.resources,
         "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
         "deployer",
-        "api",
-      ).inputs["subjects"],
-    ).toEqual([{ apiGroup: "rbac.authorization.k8s.io", kind: "Group", name: "gitlab:ci_job" }]);
+        ns,
+      ).inputs["subjects"];
+    expect(subjects("web")).toEqual([
+      { apiGroup: "rbac.authorization.k8s.io", kind: "Group", name: "gitlab:project:3001" },
+    ]);
+    expect(subjects("api")).toEqual([
+      { apiGroup: "rbac.authorization.k8s.io", kind: "Group", name: "gitlab:project:3002" },
+    ]);
 
     const asAgent = await runProgram("dev", {
       config: { "platform:agent": { accessAs: "agent" } },

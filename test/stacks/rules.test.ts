@@ -278,8 +278,42 @@ const CASES: [string[], string, Partial<ConfigSource>, Record<string, unknown>, 
       },
     },
     [
-      'agent.accessAs: expected "impersonate" or "agent" in production ("ci_job" needs the agent to impersonate any user and group), got "ci_job"',
+      'agent.accessAs: expected "impersonate" in production ("ci_job" needs the agent to impersonate any user and group), got "ci_job"',
       "gitlab.protectPublishedCredentials: expected true in production (deployer credentials only for protected branches and tags), got false",
+    ],
+  ],
+  [
+    ["agent.agentAccessKeepsAppsApart"],
+    "agent access cannot keep two agent apps apart",
+    {},
+    {
+      agent: { accessAs: "agent" },
+      apps: [app(), app({ name: "api", project: "acme/api" })],
+    },
+    [
+      'agent.accessAs: expected "impersonate" or "ci_job" when more than one app deploys through the agent (with "agent" the pipelines of apps[0], apps[1] could each deploy the others), got "agent"',
+    ],
+  ],
+  [
+    ["agent.agentAccessKeepsAppsApart"],
+    "staging refuses agent access even for one app",
+    { stack: "staging" },
+    { environment: "staging", agent: { accessAs: "agent" }, apps: [app({ replicas: 2 })] },
+    [
+      'agent.accessAs: expected "impersonate" or "ci_job" in staging ("agent" gives every app\'s pipeline the agent\'s one identity), got "agent"',
+    ],
+  ],
+  [
+    ["agent.refRulesEnforced"],
+    "production keeps the agent to protected refs and the stack's environment",
+    { stack: "production" },
+    {
+      environment: "production",
+      agent: { protectedBranchesOnly: false, restrictToEnvironment: false },
+    },
+    [
+      "agent.protectedBranchesOnly: expected true in production (otherwise a pipeline of any branch can deploy through the agent), got false",
+      "agent.restrictToEnvironment: expected true in production (otherwise a job that declares no environment skips its protection), got false",
     ],
   ],
   [
