@@ -6,6 +6,8 @@ module.exports = {
   testEnvironmentOptions: { globalsCleanup: "off" },
   roots: ["<rootDir>/test"],
   testMatch: ["**/*.test.ts"],
+  // Real builds (*.slow.test.ts) run with `npm run test:slow` (jest.slow.config.js) only.
+  testPathIgnorePatterns: ["/node_modules/", "\\.slow\\.test\\.ts$"],
   resolver: "<rootDir>/test/harness/esm-resolver.js",
   transform: {
     // Type-checking is `npm run typecheck`'s job; isolated transpilation keeps jest fast on 2 cores.

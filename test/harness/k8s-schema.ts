@@ -63,3 +63,9 @@ export function schemaProblems(resources: readonly RecordedResource[]): string[]
   }
   return problems;
 }
+
+/** Throws unless `object` (a manifest with apiVersion and kind) is valid against its schema. */
+export function validateManifest(object: Record<string, unknown>): void {
+  const { apiVersion, kind } = object as { apiVersion: string; kind: string };
+  new (modelFor(apiVersion, kind))(object).validate();
+}
