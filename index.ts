@@ -215,6 +215,7 @@ export = async () => {
       project: app.project,
       environmentScope: gitlab.environmentScope,
       protectCredentials: gitlab.protectPublishedCredentials,
+      hideToken: config.instance.hiddenVariables,
       namespace: app.namespace,
       imageRepository: app.image.repository,
       ...(app.method === "agent" && agent !== undefined ? { kubeContext: agent.kubeContext } : {}),
@@ -231,6 +232,7 @@ export = async () => {
           groupPath: gitlab.groupPath,
           variables: config.ciVariables,
           published,
+          adoptExisting: gitlab.adoptExisting.includes("variables"),
         },
         opts,
       )
@@ -248,6 +250,7 @@ export = async () => {
           {
             name: config.environments.name,
             tier: config.environments.tier,
+            adoptExisting: gitlab.adoptExisting.includes("environments"),
             ...(config.environments.protected
               ? {
                   protection: {

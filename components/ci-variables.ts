@@ -53,6 +53,11 @@ export interface PublishedAppVariables {
    * protected: there they must be `false`.
    */
   readonly protectCredentials?: boolean;
+  /**
+   * Publish `KUBE_TOKEN` masked and hidden (GitLab 17.4+): nobody reads it back in GitLab's UI or
+   * API. Default `false`.
+   */
+  readonly hideToken?: boolean;
 }
 
 /** Arguments of {@link CiVariables}. */
@@ -65,6 +70,12 @@ export interface CiVariablesArgs {
   readonly variables: readonly CiVariableEntry[];
   /** Per app: what the platform publishes to the app's project. */
   readonly published: readonly PublishedAppVariables[];
+  /**
+   * Take over variables that already exist with the same key and scope (a hand-made
+   * `KUBE_NAMESPACE`): their values and settings become these, and destroy deletes them. Default
+   * `false`: such a variable stops the run with an error naming it.
+   */
+  readonly adoptExisting?: boolean;
 }
 
 /** One variable to create, whichever input it came from. */
@@ -79,6 +90,8 @@ export interface PlannedVariable {
   readonly variableType: VariableType;
   readonly protected: boolean;
   readonly masked: boolean;
+  /** Masked and hidden (set on creation only). */
+  readonly hidden: boolean;
   readonly raw: boolean;
   readonly environmentScope: string;
   readonly description: string | undefined;
@@ -105,10 +118,12 @@ export class CiVariables extends pulumi.ComponentResource {
         value: v.value,
         protected: v.protected,
         masked: v.masked,
+        ...(v.hidden ? { hidden: true } : {}),
         raw: v.raw,
         variableType: v.variableType,
         environmentScope: v.environmentScope,
         ...(v.description === undefined ? {} : { description: v.description }),
+        ...(args.adoptExisting === true ? { adoptExisting: true } : {}),
       };
       const childName = variableChildName(name, v);
       if (v.target === "project") {
@@ -162,6 +177,7 @@ export function publishedVariables(p: PublishedAppVariables, index: number): Pla
     variableType: "env_var" as const,
     protected: false,
     masked: false,
+    hidden: false,
     raw: true,
     description: `${description} (published by the platform)`,
   });
@@ -186,6 +202,7 @@ export function publishedVariables(p: PublishedAppVariables, index: number): Pla
         variableType: "file",
         protected: p.protectCredentials ?? true,
         masked: false,
+        hidden: false,
         raw: true,
         description: `Kubeconfig of ${p.app}'s deployer; reads the token from KUBE_TOKEN (published by the platform)`,
       },
@@ -199,6 +216,7 @@ export function publishedVariables(p: PublishedAppVariables, index: number): Pla
         variableType: "env_var",
         protected: p.protectCredentials ?? true,
         masked: true,
+        hidden: p.hideToken ?? false,
         raw: false,
         description: `Token of ${p.app}'s deployer ServiceAccount (published by the platform)`,
       },
@@ -238,6 +256,7 @@ export function planCiVariables(name: string, args: CiVariablesArgs): PlannedVar
       variableType: v.variableType,
       protected: v.protected,
       masked: v.masked,
+      hidden: false,
       raw: v.raw,
       environmentScope: v.environmentScope,
       description: v.description,

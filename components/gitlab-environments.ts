@@ -77,6 +77,12 @@ export interface GitLabEnvironmentsArgs {
    * without it a destroyed stack leaves its environments behind. Default `true`.
    */
   readonly stopBeforeDestroy?: boolean;
+  /**
+   * Take over environments (and protections) of this name that already exist, e.g. created by an
+   * app pipeline's first deploy: they keep their id and history, get these settings, and are
+   * deleted on destroy. Default `false`: an existing one stops the run with an error naming it.
+   */
+  readonly adoptExisting?: boolean;
 }
 
 /**
@@ -106,9 +112,10 @@ export class GitLabEnvironments extends pulumi.ComponentResource {
     const environments: Record<string, ProjectEnvironment> = {};
     const protections: Record<string, ProjectProtectedEnvironment> = {};
     for (const app of args.apps) {
+      const adopt = args.adoptExisting === true ? { adoptExisting: true } : {};
       const environment = new ProjectEnvironment(
         `${name}-${app.app}`,
-        environmentArgs(args, app, stopBeforeDestroy),
+        { ...environmentArgs(args, app, stopBeforeDestroy), ...adopt },
         { parent: this },
       );
       environments[app.app] = environment;
@@ -117,7 +124,7 @@ export class GitLabEnvironments extends pulumi.ComponentResource {
         // dependency creates the protection after its environment and removes it before.
         protections[app.app] = new ProjectProtectedEnvironment(
           `${name}-${app.app}-protection`,
-          protectionArgs(app.project, args.name, args.protection),
+          { ...protectionArgs(app.project, args.name, args.protection), ...adopt },
           { parent: this, dependsOn: [environment] },
         );
       }
