@@ -1,5 +1,5 @@
 // A fake GitLab REST API (v4) on loopback, written from GitLab's API documentation for exactly the
-// endpoints components/gitlab uses. It authenticates like GitLab (`PRIVATE-TOKEN` or
+// endpoints components/gitlab and scripts/ci use. It authenticates like GitLab (`PRIVATE-TOKEN` or
 // `Authorization: Bearer`, 401 otherwise, 403 `insufficient_scope` for a token without the
 // scope), accepts project and group ids as numbers or URL-encoded full paths, logs every
 // request, and injects faults (429 with Retry-After, 5xx, requests that never answer).
@@ -7,6 +7,7 @@ import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { ciRoutes } from "./fake-gitlab-ci";
 import { deployRoutes } from "./fake-gitlab-deploy";
+import { mrRoutes } from "./fake-gitlab-mr";
 import {
   FakeGitLab,
   FakeState,
@@ -36,7 +37,7 @@ function send(res: http.ServerResponse, r: Reply, headers: Record<string, string
     return;
   }
   res
-    .writeHead(r.status, { "content-type": "application/json", ...headers })
+    .writeHead(r.status, { "content-type": "application/json", ...r.headers, ...headers })
     .end(JSON.stringify(r.body));
 }
 
@@ -62,9 +63,13 @@ export async function startFakeGitLab(options: FakeOptions = {}): Promise<FakeGi
     files: new Map(),
     environments: new Map(),
     protectedEnvironments: new Map(),
+    users: new Map(),
+    mergeRequests: new Map(),
+    issues: new Map(),
+    notes: new Map(),
     nextId: 100,
   };
-  const routes: Route[] = [...ciRoutes, ...deployRoutes];
+  const routes: Route[] = [...ciRoutes, ...deployRoutes, ...mrRoutes];
   const log: LoggedRequest[] = [];
   const faults: Fault[] = [];
 
@@ -120,7 +125,11 @@ export async function startFakeGitLab(options: FakeOptions = {}): Promise<FakeGi
           return;
         }
         const params = m.slice(1).map((p) => decodeURIComponent(p));
-        send(res, route.handle({ method, params, query, input: { ...query, ...body }, state }));
+        const input = { ...query, ...body };
+        send(
+          res,
+          route.handle({ method, params, query, input, state, token: presented as string }),
+        );
         return;
       }
       send(res, reply(404, { error: "404 Not Found" }));
