@@ -6,7 +6,17 @@ import pulumi from "@pulumi/eslint-plugin";
 import prettier from "eslint-config-prettier";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "bin/", "coverage/", ".pulumi-state/", ".gitlab-ci-local/"] },
+  {
+    ignores: [
+      "node_modules/",
+      "bin/",
+      "coverage/",
+      ".pulumi-state/",
+      ".gitlab-ci-local/",
+      ".npm/",
+      ".pulumi-home/",
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

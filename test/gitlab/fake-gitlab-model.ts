@@ -45,10 +45,11 @@ export interface Call {
   readonly scopes: readonly string[];
 }
 
-/** A reply: status and JSON body (omitted for 204). */
+/** A reply: status, JSON body (omitted for 204) and extra headers (pagination). */
 export interface Reply {
   readonly status: number;
   readonly body?: unknown;
+  readonly headers?: Record<string, string>;
 }
 
 export interface Route {
@@ -79,6 +80,14 @@ export interface FakeState {
   readonly userAccess: Map<number, Set<number>>;
   /** What `GET /metadata` answers. */
   readonly metadata: Json;
+  /** The user behind each token, created on first use (`GET /user`, note and issue authors). */
+  readonly users: Map<string, Json>;
+  /** Merge requests by `projectId:iid`; tests seed them. */
+  readonly mergeRequests: Map<string, Json>;
+  /** Issues by `projectId:iid`. */
+  readonly issues: Map<string, Json>;
+  /** Notes by noteable, `projectId:merge_requests:iid` or `projectId:issues:iid`, oldest first. */
+  readonly notes: Map<string, Json[]>;
   nextId: number;
 }
 

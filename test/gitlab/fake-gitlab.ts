@@ -1,5 +1,5 @@
 // A fake GitLab REST API (v4) on loopback, written from GitLab's API documentation for exactly the
-// endpoints components/gitlab uses. It authenticates like GitLab (`PRIVATE-TOKEN` or
+// endpoints components/gitlab and scripts/ci use. It authenticates like GitLab (`PRIVATE-TOKEN` or
 // `Authorization: Bearer`, 401 otherwise, 403 `insufficient_scope` for a token without the
 // scope), accepts project and group ids as numbers or URL-encoded full paths, logs every
 // request, and injects faults (429 with Retry-After, 5xx, requests that never answer).
@@ -8,6 +8,7 @@ import type { AddressInfo } from "node:net";
 import { ciRoutes } from "./fake-gitlab-ci";
 import { deployRoutes } from "./fake-gitlab-deploy";
 import { DEFAULT_METADATA, connectAgent, instanceRoutes } from "./fake-gitlab-instance";
+import { mrRoutes } from "./fake-gitlab-mr";
 import {
   FakeGitLab,
   FakeState,
@@ -38,7 +39,7 @@ function send(res: http.ServerResponse, r: Reply, headers: Record<string, string
     return;
   }
   res
-    .writeHead(r.status, { "content-type": "application/json", ...headers })
+    .writeHead(r.status, { "content-type": "application/json", ...r.headers, ...headers })
     .end(JSON.stringify(r.body));
 }
 
@@ -68,9 +69,13 @@ export async function startFakeGitLab(options: FakeOptions = {}): Promise<FakeGi
     protectedEnvironments: new Map(),
     userAccess: new Map(),
     metadata: { ...DEFAULT_METADATA, ...options.metadata },
+    users: new Map(),
+    mergeRequests: new Map(),
+    issues: new Map(),
+    notes: new Map(),
     nextId: 100,
   };
-  const routes: Route[] = [...ciRoutes, ...deployRoutes, ...instanceRoutes];
+  const routes: Route[] = [...ciRoutes, ...deployRoutes, ...instanceRoutes, ...mrRoutes];
   const log: LoggedRequest[] = [];
   const faults: Fault[] = [];
 
