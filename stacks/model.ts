@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import type { ContainerResources } from "../components/container-resources";
 
 /**
  * The validated, defaulted configuration of one stack: what `index.ts` composes from. Produced only
@@ -16,17 +17,8 @@ export const DEPLOY_METHODS = ["flux", "agent", "direct"] as const;
 /** One of {@link DEPLOY_METHODS}: Flux pulls an OCI artifact, CI deploys through the GitLab agent, or CI deploys with a namespaced deployer ServiceAccount. */
 export type DeployMethod = (typeof DEPLOY_METHODS)[number];
 
-/** CPU and memory requests and limits for one container. */
-export interface ContainerResources {
-  /** CPU request, a Kubernetes quantity. */
-  readonly cpuRequest: string;
-  /** CPU limit, a Kubernetes quantity. */
-  readonly cpuLimit: string;
-  /** Memory request, a Kubernetes quantity. */
-  readonly memoryRequest: string;
-  /** Memory limit, a Kubernetes quantity. */
-  readonly memoryLimit: string;
-}
+/** CPU and memory requests and limits for one container (the components' shape). */
+export type { ContainerResources };
 
 /** Which capabilities this stack deploys. */
 export interface Features {
