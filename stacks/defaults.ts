@@ -1,4 +1,13 @@
-import { ContainerResources, Environment, Features, NamespaceSettings } from "./model";
+import {
+  AgentSettings,
+  ContainerResources,
+  DeployMethod,
+  Environment,
+  EnvironmentsSettings,
+  Features,
+  NamespaceSettings,
+  RunnerSettings,
+} from "./model";
 
 /**
  * Per-environment defaults: the one place that says how dev, staging, production and review
@@ -24,22 +33,17 @@ export interface EnvironmentDefaults {
   readonly quota: NamespaceSettings["quota"];
   readonly limitRange: NamespaceSettings["limitRange"];
   readonly runnerConcurrent: number;
-  readonly runnerAccessLevel: "not_protected" | "ref_protected";
-  readonly runnerResources: {
-    readonly manager: ContainerResources;
-    readonly build: ContainerResources;
-    readonly helper: ContainerResources;
-    readonly service: ContainerResources;
-  };
-  readonly agentAccessAs: "impersonate" | "ci_job" | "agent";
+  readonly runnerAccessLevel: RunnerSettings["accessLevel"];
+  readonly runnerResources: RunnerSettings["resources"];
+  readonly agentAccessAs: AgentSettings["accessAs"];
   /** GitLab environment scope of the variables published to app projects. */
   readonly environmentScope: string;
   /** GitLab environment tier of this stack's environments. */
-  readonly environmentTier: "production" | "staging" | "testing" | "development" | "other";
+  readonly environmentTier: EnvironmentsSettings["tier"];
   /** Whether the environments are protected (GitLab Premium). */
   readonly protectEnvironments: boolean;
   /** How apps deploy when `apps[].method` is unset. */
-  readonly appMethod: "flux" | "agent" | "direct";
+  readonly appMethod: DeployMethod;
   readonly agentReplicas: number;
   readonly appReplicas: number;
   readonly appResources: ContainerResources;

@@ -18,6 +18,7 @@ import {
   isCalendarDate,
   isUrlWithScheme,
 } from "../components/formats";
+import { MAX_REQUIRED_APPROVALS } from "../components/gitlab-environments";
 import { AGENT_ACCESS_AS, DEPLOY_METHODS, ENVIRONMENT_TIERS, ENVIRONMENTS } from "./model";
 
 /**
@@ -220,7 +221,7 @@ const environments = z.strictObject({
   requiredApprovals: z
     .int("expected an integer")
     .min(0, "expected an integer >= 0")
-    .max(5, "expected an integer <= 5")
+    .max(MAX_REQUIRED_APPROVALS, `expected an integer <= ${MAX_REQUIRED_APPROVALS}`)
     .optional(),
 });
 
