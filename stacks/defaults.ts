@@ -65,6 +65,18 @@ export interface EnvironmentDefaults {
   };
 }
 
+/** What the `rules` of {@link EnvironmentDefaults} enforce, one line each, for docs/configuration.md. */
+export const RULE_DOCS: readonly {
+  readonly rule: keyof EnvironmentDefaults["rules"];
+  readonly text: string;
+}[] = [
+  { rule: "minAppReplicas", text: "minimum `apps[].replicas`" },
+  { rule: "credentialsMaskedAndProtected", text: "credential variables masked and protected" },
+  { rule: "credentialsMaskedAndProtected", text: "`gitlab.protectPublishedCredentials: true`" },
+  { rule: "privilegedNeedsReason", text: "a privileged runner needs `runner.privilegedReason`" },
+  { rule: "allowCiJobAccess", text: "`agent.accessAs: ci_job` allowed" },
+];
+
 const small = (cpu: [string, string], memory: [string, string]): ContainerResources => ({
   cpuRequest: cpu[0],
   cpuLimit: cpu[1],
