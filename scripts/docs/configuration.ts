@@ -29,7 +29,14 @@ lists every problem as \`key.path: expected X, got Y\`:`;
 
 const AFTER_EXAMPLE = `Unknown keys in the \`platform:\` namespace are errors, so typos never pass silently. Credentials are
 set with \`pulumi config set --secret\` and are Pulumi secrets from there on (state, Helm values,
-outputs); they are never echoed in error messages.`;
+outputs); they are never echoed in error messages.
+
+Editors check stack files while you type: \`schema/stack.schema.json\` is a JSON Schema of the
+whole file, generated from the same schema as this page, and the shipped stack files name it in
+their first line (\`# yaml-language-server: $schema=./schema/stack.schema.json\`), which the YAML
+language server (VS Code's YAML extension, and other editors' YAML plugins) reads to complete keys,
+show these descriptions and flag typos. The JSON Schema is stricter than the program in one way:
+it knows only the config namespaces this project reads (\`platform:\`, \`gitlab:\`, \`pulumi:\`).`;
 
 const PLATFORM_INTRO = `\`platform:environment\` and \`platform:kubeContext\` are declared (typed) in \`Pulumi.yaml\` and
 required in every stack. The structured keys below cannot be typed in \`Pulumi.yaml\` (Pulumi does

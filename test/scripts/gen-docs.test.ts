@@ -13,8 +13,11 @@ import { ROOT } from "../harness/program";
 describe("generated docs", () => {
   const files = Object.entries(generatedFiles(ROOT));
 
-  test("are docs/configuration.md", () => {
-    expect(files.map(([file]) => file)).toEqual(["docs/configuration.md"]);
+  test("are docs/configuration.md and schema/stack.schema.json", () => {
+    expect(files.map(([file]) => file)).toEqual([
+      "docs/configuration.md",
+      "schema/stack.schema.json",
+    ]);
   });
 
   test.each(files)("%s is up to date", (file, generated) => {
