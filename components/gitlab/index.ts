@@ -101,3 +101,18 @@ export {
   createProjectProtectedEnvironmentProvider,
   validateDeployAccessLevel,
 } from "./project-protected-environment";
+export {
+  ACCESS_LEVELS,
+  ACCESS_LEVEL_VALUES,
+  type AllowedTo,
+  type ProtectedRefAccessLevel,
+  validateAllowedTo,
+} from "./protected-refs";
+export {
+  BranchProtection,
+  type BranchProtectionArgs,
+  BranchProtectionProvider,
+  type UnprotectAccessLevel,
+  createBranchProtectionProvider,
+  validateBranchName,
+} from "./branch-protection";

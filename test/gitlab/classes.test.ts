@@ -72,6 +72,7 @@ test.each([
         deployAccessLevels: [{ accessLevel: "maintainer" }],
       }),
   ],
+  ["BranchProtection", () => new gitlab.BranchProtection("bp", { project: "42", branch: "main" })],
 ])("%s registers under its type token, naming itself in resourceName", async (type, make) => {
   const resource = make();
   const urn = await unwrap(resource.urn);
@@ -184,6 +185,15 @@ test.each([
         deployAccessLevels: [],
       }),
     'ProjectProtectedEnvironment "bad-pe": deployAccessLevels: expected at least one entry',
+  ],
+  [
+    () =>
+      new gitlab.BranchProtection("bad-bp", {
+        project: "42",
+        branch: "main",
+        unprotectAccessLevel: "no one" as never,
+      }),
+    'BranchProtection "bad-bp": unprotectAccessLevel: expected one of "developer", "maintainer", "admin", got "no one"',
   ],
 ])(
   "bad plain arguments throw in the constructor, before registration (%#)",

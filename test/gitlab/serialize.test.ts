@@ -46,6 +46,7 @@ test.each([
   ["RepositoryFileProvider", gitlab.RepositoryFileProvider],
   ["ProjectEnvironmentProvider", gitlab.ProjectEnvironmentProvider],
   ["ProjectProtectedEnvironmentProvider", gitlab.ProjectProtectedEnvironmentProvider],
+  ["BranchProtectionProvider", gitlab.BranchProtectionProvider],
 ])("%s serializes without any token and requires gitbeaker by name", async (_name, provider) => {
   process.env.GITLAB_TOKEN = ENV_TOKEN;
   try {
