@@ -116,3 +116,10 @@ export {
   createBranchProtectionProvider,
   validateBranchName,
 } from "./branch-protection";
+export {
+  TagProtection,
+  type TagProtectionArgs,
+  TagProtectionProvider,
+  createTagProtectionProvider,
+  validateTagName,
+} from "./tag-protection";

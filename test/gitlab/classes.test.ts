@@ -73,6 +73,11 @@ test.each([
       }),
   ],
   ["BranchProtection", () => new gitlab.BranchProtection("bp", { project: "42", branch: "main" })],
+  [
+    "TagProtection",
+    () =>
+      new gitlab.TagProtection("tp", { project: "42", tag: "v*", createAccessLevel: "maintainer" }),
+  ],
 ])("%s registers under its type token, naming itself in resourceName", async (type, make) => {
   const resource = make();
   const urn = await unwrap(resource.urn);

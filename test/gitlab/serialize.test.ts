@@ -47,6 +47,7 @@ test.each([
   ["ProjectEnvironmentProvider", gitlab.ProjectEnvironmentProvider],
   ["ProjectProtectedEnvironmentProvider", gitlab.ProjectProtectedEnvironmentProvider],
   ["BranchProtectionProvider", gitlab.BranchProtectionProvider],
+  ["TagProtectionProvider", gitlab.TagProtectionProvider],
 ])("%s serializes without any token and requires gitbeaker by name", async (_name, provider) => {
   process.env.GITLAB_TOKEN = ENV_TOKEN;
   try {
