@@ -123,3 +123,11 @@ export {
   createTagProtectionProvider,
   validateTagName,
 } from "./tag-protection";
+export {
+  type ContainerTagAccessLevel,
+  ProjectContainerTagProtection,
+  type ProjectContainerTagProtectionArgs,
+  ProjectContainerTagProtectionProvider,
+  createProjectContainerTagProtectionProvider,
+  validateTagNameRegex,
+} from "./project-container-tag-protection";

@@ -78,6 +78,16 @@ test.each([
     () =>
       new gitlab.TagProtection("tp", { project: "42", tag: "v*", createAccessLevel: "maintainer" }),
   ],
+  [
+    "ProjectContainerTagProtection",
+    () =>
+      new gitlab.ProjectContainerTagProtection("pctp", {
+        project: "42",
+        tagNameRegex: "^production$",
+        minimumAccessLevelForPush: "MAINTAINER",
+        minimumAccessLevelForDelete: "MAINTAINER",
+      }),
+  ],
 ])("%s registers under its type token, naming itself in resourceName", async (type, make) => {
   const resource = make();
   const urn = await unwrap(resource.urn);
@@ -199,6 +209,16 @@ test.each([
         unprotectAccessLevel: "no one" as never,
       }),
     'BranchProtection "bad-bp": unprotectAccessLevel: expected one of "developer", "maintainer", "admin", got "no one"',
+  ],
+  [
+    () =>
+      new gitlab.ProjectContainerTagProtection("bad-pctp", {
+        project: "42",
+        tagNameRegex: "*",
+        minimumAccessLevelForPush: "MAINTAINER",
+        minimumAccessLevelForDelete: "MAINTAINER",
+      }),
+    'ProjectContainerTagProtection "bad-pctp": tagNameRegex: expected an RE2 regular expression, not a glob',
   ],
 ])(
   "bad plain arguments throw in the constructor, before registration (%#)",

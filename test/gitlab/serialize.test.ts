@@ -48,6 +48,7 @@ test.each([
   ["ProjectProtectedEnvironmentProvider", gitlab.ProjectProtectedEnvironmentProvider],
   ["BranchProtectionProvider", gitlab.BranchProtectionProvider],
   ["TagProtectionProvider", gitlab.TagProtectionProvider],
+  ["ProjectContainerTagProtectionProvider", gitlab.ProjectContainerTagProtectionProvider],
 ])("%s serializes without any token and requires gitbeaker by name", async (_name, provider) => {
   process.env.GITLAB_TOKEN = ENV_TOKEN;
   try {
