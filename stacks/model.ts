@@ -3,6 +3,7 @@ import type { ContainerResources } from "../components/container-resources";
 import type { GitLabAgentArgs } from "../components/gitlab-agent";
 import type { EnvironmentProtection } from "../components/gitlab-environments";
 import type { EnvironmentTier } from "../components/gitlab";
+import type { AdoptableKind } from "../components/gitlab/resource";
 import type { FluxBootstrapArgs } from "../components/flux-bootstrap";
 import type { AppDeploymentArgs, AppIngress } from "../components/app-deployment";
 import type { AppDeployMethod } from "../components/app-namespace";
@@ -79,7 +80,7 @@ export interface GitLabSettings {
    * pipeline's environment, a hand-made `KUBE_NAMESPACE`): their settings are overwritten and
    * destroy deletes them, as if the stack had created them.
    */
-  readonly adoptExisting: readonly ("environments" | "variables")[];
+  readonly adoptExisting: readonly AdoptableKind[];
 }
 
 /** The namespace for GitLab-managed cluster apps (runner, agent) and runner job pods. */
