@@ -6,6 +6,7 @@ import { CiVariables, PublishedAppVariables } from "./components/ci-variables";
 import { FluxBootstrap } from "./components/flux-bootstrap";
 import { GitLabAgent } from "./components/gitlab-agent";
 import { GitLabEnvironments } from "./components/gitlab-environments";
+import { exactTagRegex, GitLabProtection } from "./components/gitlab-protection";
 import { GitLabRunner } from "./components/gitlab-runner";
 import { agentKubeContext, ciJobProjectGroup, impersonatedAppUser } from "./components/identities";
 import { PlatformNamespace } from "./components/platform-namespace";
@@ -151,6 +152,8 @@ export = async () => {
         // A deployer may change replicas and resources: the quota bounds what its pipeline can take.
         quota: app.quota,
         limitRange: config.appNamespaces.limitRange,
+        // Default deny in and out, except DNS, the ingress controller and the app's own egress.
+        network: { ...config.appNamespaces.network, egress: app.egress },
         // Review stacks: the review CI/CD component creates an app per merge request.
         reviewApps: config.environment === "review",
         ...(features.registryAuth ? { imagePullSecret: config.registryAuth.secretName } : {}),
@@ -304,6 +307,46 @@ export = async () => {
         )
       : undefined;
 
+  // Protection of what deploys: each project's default branch and release tags (by the one stack
+  // that manages them), and the container tag Flux follows in this environment.
+  const adopting = (kind: (typeof gitlab.adoptExisting)[number]) =>
+    gitlab.adoptExisting.includes(kind);
+  const fluxProjects = apps.filter((a) => a.method === "flux").map((a) => a.project);
+  const protectEnvironmentTags =
+    config.protection.environmentTags && features.flux && fluxProjects.length > 0;
+  const protection =
+    config.protection.manage || protectEnvironmentTags
+      ? new GitLabProtection(
+          "protection",
+          {
+            projects: config.protection.manage
+              ? [...new Set([gitlab.projectPath, ...apps.map((a) => a.project)])].map(
+                  (project) => ({
+                    project,
+                    defaultBranch: config.instance.defaultBranches[project] ?? "",
+                  }),
+                )
+              : [],
+            defaultBranch: config.protection.defaultBranch,
+            releaseTags: config.protection.releaseTags,
+            ...(protectEnvironmentTags
+              ? {
+                  environmentTags: {
+                    projects: [...new Set(fluxProjects)],
+                    tagRegex: exactTagRegex(config.environment),
+                  },
+                }
+              : {}),
+            adopt: {
+              branches: adopting("protectedBranches"),
+              tags: adopting("protectedTags"),
+              containerTags: adopting("protectedContainerTags"),
+            },
+          },
+          opts,
+        )
+      : undefined;
+
   return {
     environment: config.environment,
     kubeContext: config.kubeContext,
@@ -327,5 +370,7 @@ export = async () => {
     ciVariableIds: variables?.variableIds,
     fluxNamespace: flux?.namespace,
     gitlabEnvironmentIds: environments?.environmentIds,
+    /** Projects whose default branch and release tags this stack protects. */
+    protectedProjects: protection === undefined ? [] : Object.keys(protection.branches),
   };
 };

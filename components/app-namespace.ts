@@ -55,6 +55,29 @@ export type AppDeployer =
     }
   | { readonly kind: "flux" };
 
+/** Egress an app needs besides cluster DNS: a CIDR or a namespace, on some ports. */
+export interface AppEgress {
+  /** An IP block, e.g. `10.20.0.0/16` (a database subnet). Exactly one of `cidr` and `namespace`. */
+  readonly cidr?: string;
+  /** A namespace of this cluster whose pods the app calls. */
+  readonly namespace?: string;
+  /** Destination ports. */
+  readonly ports: readonly { readonly port: number; readonly protocol?: "TCP" | "UDP" }[];
+}
+
+/** Who may talk to the app's pods, and whom they may talk to. */
+export interface AppNetwork {
+  /** Namespaces whose pods may reach the app's pods (the ingress controller's), besides its own. */
+  readonly ingressNamespaces: readonly string[];
+  /** Where cluster DNS runs: its namespace and its pods' labels (`k8s-app: kube-dns`). */
+  readonly dns: {
+    readonly namespace: string;
+    readonly podLabels: Readonly<Record<string, string>>;
+  };
+  /** What else the app may reach. Default none. */
+  readonly egress?: readonly AppEgress[];
+}
+
 /** Arguments of {@link AppNamespace}. */
 export interface AppNamespaceArgs {
   /** The app's name, a DNS-1123 label; also the name of its runtime ServiceAccount. */
@@ -77,6 +100,11 @@ export interface AppNamespaceArgs {
   readonly imagePullSecret?: string;
   /** Who may deploy. */
   readonly deployer: AppDeployer;
+  /**
+   * NetworkPolicies: deny all traffic in and out of the namespace's pods except what `network`
+   * allows (DNS, the ingress controller, the app's own egress). Default none (no NetworkPolicy).
+   */
+  readonly network?: AppNetwork;
   /**
    * Review apps: the deployer may also create and delete Deployments, Services and Ingresses in
    * the namespace ({@link REVIEW_DEPLOYER_RULES}), as the `review` CI/CD component does for every
@@ -252,6 +280,17 @@ export class AppNamespace extends pulumi.ComponentResource {
       subject = deployerSubject(deployer);
     }
 
+    if (args.network !== undefined) {
+      const labels = standardLabels("network", args.app);
+      for (const [suffix, spec] of Object.entries(networkPolicySpecs(args.network))) {
+        new k8s.networking.v1.NetworkPolicy(
+          `${name}-${suffix}`,
+          { metadata: { name: suffix, namespace, labels }, spec },
+          { parent: this },
+        );
+      }
+    }
+
     // Flux applies with its own identity: no CI subject, so no Role that nothing would use.
     if (subject !== undefined) {
       const role = new k8s.rbac.v1.Role(
@@ -286,6 +325,72 @@ export class AppNamespace extends pulumi.ComponentResource {
       kubeconfig: this.kubeconfig,
     });
   }
+}
+
+/** Selects the pods of a namespace by its name (the label Kubernetes sets on every namespace). */
+function namespaceNamed(name: string): k8s.types.input.meta.v1.LabelSelector {
+  return { matchLabels: { "kubernetes.io/metadata.name": name } };
+}
+
+/**
+ * The NetworkPolicies of an app namespace, by name. `default-deny` selects every pod for both
+ * directions with no rule, so anything not allowed by another policy is dropped: a compromised pod
+ * cannot reach the runner, the agent, other apps or the cloud metadata address. The others allow
+ * DNS, traffic within the namespace and from the ingress namespaces, and the app's own egress.
+ */
+export function networkPolicySpecs(
+  network: AppNetwork,
+): Record<string, k8s.types.input.networking.v1.NetworkPolicySpec> {
+  const all = {};
+  const specs: Record<string, k8s.types.input.networking.v1.NetworkPolicySpec> = {
+    "default-deny": { podSelector: all, policyTypes: ["Ingress", "Egress"] },
+    "allow-dns": {
+      podSelector: all,
+      policyTypes: ["Egress"],
+      egress: [
+        {
+          to: [
+            {
+              namespaceSelector: namespaceNamed(network.dns.namespace),
+              podSelector: { matchLabels: { ...network.dns.podLabels } },
+            },
+          ],
+          ports: [
+            { protocol: "UDP", port: 53 },
+            { protocol: "TCP", port: 53 },
+          ],
+        },
+      ],
+    },
+    "allow-ingress": {
+      podSelector: all,
+      policyTypes: ["Ingress"],
+      ingress: [
+        {
+          from: [
+            { podSelector: all },
+            ...network.ingressNamespaces.map((ns) => ({ namespaceSelector: namespaceNamed(ns) })),
+          ],
+        },
+      ],
+    },
+  };
+  const egress = network.egress ?? [];
+  if (egress.length > 0) {
+    specs["allow-egress"] = {
+      podSelector: all,
+      policyTypes: ["Egress"],
+      egress: egress.map((e) => ({
+        to: [
+          e.cidr !== undefined
+            ? { ipBlock: { cidr: e.cidr } }
+            : { namespaceSelector: namespaceNamed(e.namespace ?? "") },
+        ],
+        ports: e.ports.map((p) => ({ protocol: p.protocol ?? "TCP", port: p.port })),
+      })),
+    };
+  }
+  return specs;
 }
 
 /** The deployer ServiceAccount of a `direct` app: `<app>-deployer`. */
@@ -370,12 +475,57 @@ export function validateAppNamespaceArgs(name: string, args: AppNamespaceArgs): 
   } else if (d.kind === "agent") {
     checks.push(["deployer.serviceAccountName", subdomainProblem(d.serviceAccountName)]);
   }
+  if (args.network !== undefined) {
+    checks.push(...networkChecks(args.network));
+  }
   const problems = checks.filter((c): c is [string, string] => c[1] !== undefined);
   if (problems.length > 0) {
     throw new Error(
       problems.map(([path, problem]) => `AppNamespace "${name}": ${path}: ${problem}`).join("\n"),
     );
   }
+}
+
+const CIDR = /^(\d{1,3}(\.\d{1,3}){3}\/\d{1,2}|[0-9a-fA-F:]+\/\d{1,3})$/;
+
+function networkChecks(n: AppNetwork): [string, string | undefined][] {
+  const checks: [string, string | undefined][] = [
+    ["network.dns.namespace", labelProblem(n.dns.namespace)],
+    ...n.ingressNamespaces.map((ns, i): [string, string | undefined] => [
+      `network.ingressNamespaces[${i}]`,
+      labelProblem(ns),
+    ]),
+  ];
+  (n.egress ?? []).forEach((e, i) => {
+    const at = `network.egress[${i}]`;
+    checks.push([
+      at,
+      (e.cidr === undefined) === (e.namespace === undefined)
+        ? "expected exactly one of cidr and namespace"
+        : undefined,
+    ]);
+    if (e.cidr !== undefined) {
+      checks.push([
+        `${at}.cidr`,
+        CIDR.test(e.cidr)
+          ? undefined
+          : `expected a CIDR such as 10.0.0.0/16, got ${JSON.stringify(e.cidr)}`,
+      ]);
+    }
+    if (e.namespace !== undefined) {
+      checks.push([`${at}.namespace`, labelProblem(e.namespace)]);
+    }
+    checks.push([`${at}.ports`, e.ports.length === 0 ? "expected at least one port" : undefined]);
+    e.ports.forEach((p, j) =>
+      checks.push([
+        `${at}.ports[${j}].port`,
+        Number.isInteger(p.port) && p.port >= 1 && p.port <= 65535
+          ? undefined
+          : `expected a port 1-65535, got ${p.port}`,
+      ]),
+    );
+  });
+  return checks;
 }
 
 function requireKey(data: Record<string, string> | undefined, key: string, app: string): string {

@@ -7,6 +7,7 @@ import {
   EnvironmentsSettings,
   Features,
   NamespaceSettings,
+  ProtectionSettings,
   RunnerSettings,
 } from "./model";
 
@@ -47,6 +48,8 @@ export interface EnvironmentDefaults {
   readonly environmentScope: string;
   /** GitLab environment tier of this stack's environments. */
   readonly environmentTier: EnvironmentsSettings["tier"];
+  /** Branch, release-tag and environment-tag protection. */
+  readonly protection: ProtectionSettings;
   /** Whether the environments are protected (GitLab Premium). */
   readonly protectEnvironments: boolean;
   /** How apps deploy when `apps[].method` is unset. */
@@ -163,6 +166,17 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, EnvironmentDefau
     environmentScope: "dev",
     appMethod: "agent",
     environmentTier: "development",
+    protection: {
+      manage: false,
+      defaultBranch: {
+        pushAccessLevel: "maintainer",
+        mergeAccessLevel: "developer",
+        allowForcePush: false,
+        codeOwnerApprovalRequired: false,
+      },
+      releaseTags: { patterns: ["v*"], createAccessLevel: "maintainer" },
+      environmentTags: false,
+    },
     protectEnvironments: false,
     agentReplicas: 1,
     appReplicas: 1,
@@ -217,6 +231,17 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, EnvironmentDefau
     environmentScope: "staging",
     appMethod: "agent",
     environmentTier: "staging",
+    protection: {
+      manage: false,
+      defaultBranch: {
+        pushAccessLevel: "maintainer",
+        mergeAccessLevel: "developer",
+        allowForcePush: false,
+        codeOwnerApprovalRequired: false,
+      },
+      releaseTags: { patterns: ["v*"], createAccessLevel: "maintainer" },
+      environmentTags: false,
+    },
     protectEnvironments: false,
     agentReplicas: 2,
     appReplicas: 2,
@@ -271,6 +296,17 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, EnvironmentDefau
     environmentScope: "production",
     appMethod: "agent",
     environmentTier: "production",
+    protection: {
+      manage: true,
+      defaultBranch: {
+        pushAccessLevel: "no one",
+        mergeAccessLevel: "maintainer",
+        allowForcePush: false,
+        codeOwnerApprovalRequired: false,
+      },
+      releaseTags: { patterns: ["v*"], createAccessLevel: "maintainer" },
+      environmentTags: true,
+    },
     protectEnvironments: true,
     agentReplicas: 2,
     appReplicas: 2,
@@ -326,6 +362,17 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, EnvironmentDefau
     environmentScope: "review/*",
     appMethod: "direct",
     environmentTier: "testing",
+    protection: {
+      manage: false,
+      defaultBranch: {
+        pushAccessLevel: "maintainer",
+        mergeAccessLevel: "developer",
+        allowForcePush: false,
+        codeOwnerApprovalRequired: false,
+      },
+      releaseTags: { patterns: ["v*"], createAccessLevel: "maintainer" },
+      environmentTags: false,
+    },
     protectEnvironments: false,
     agentReplicas: 1,
     appReplicas: 1,

@@ -22,6 +22,8 @@ export const GITLAB_FEATURES = {
   protectedBranchesOnly: [17, 10],
   /** `masked_and_hidden` CI/CD variables (GitLab 17.4). */
   hiddenVariables: [17, 4],
+  /** Protected container tag rules: list 18.7, create 18.8, update and delete 18.9. */
+  containerTagRules: [18, 9],
 } as const satisfies Record<string, readonly [number, number]>;
 
 /** The projects and groups whose ids the stack needs, each with the key path that names it. */
@@ -96,12 +98,24 @@ export function withInstance(config: EnvironmentConfig, facts: InstanceFacts): P
     problems.push(...ciAccessProblems(config, version, facts.metadata.version, url));
   }
 
+  const [ctMajor, ctMinor] = GITLAB_FEATURES.containerTagRules;
+  const fluxApps = config.features.flux && config.apps.some((a) => a.method === "flux");
+  if (config.protection.environmentTags && fluxApps && !supports(version, [ctMajor, ctMinor])) {
+    problems.push(
+      `protection.environmentTags: expected GitLab ${ctMajor}.${ctMinor} or newer at ${url} for ` +
+        `protected container tag rules, got GitLab ${facts.metadata.version}; without them any ` +
+        `pipeline that can push to an app's registry could re-tag an artifact as ` +
+        `"${config.environment}" (set protection.environmentTags: false to accept that)`,
+    );
+  }
+
   const instance: InstanceSettings = {
     url,
     version: facts.metadata.version,
     enterprise: facts.metadata.enterprise,
     kasVersion: kas.version ?? undefined,
     projectIds: facts.projectIds,
+    defaultBranches: facts.defaultBranches,
     groupIds: facts.groupIds,
     hiddenVariables: supports(version, GITLAB_FEATURES.hiddenVariables),
   };

@@ -4,9 +4,10 @@ import type { GitLabAgentArgs } from "../components/gitlab-agent";
 import type { EnvironmentProtection } from "../components/gitlab-environments";
 import type { EnvironmentTier } from "../components/gitlab";
 import type { AdoptableKind } from "../components/gitlab/resource";
+import type { ProtectedRefAccessLevel } from "../components/gitlab/protected-refs";
 import type { FluxBootstrapArgs } from "../components/flux-bootstrap";
 import type { AppDeploymentArgs, AppIngress } from "../components/app-deployment";
-import type { AppDeployMethod } from "../components/app-namespace";
+import type { AppDeployMethod, AppEgress, AppNetwork } from "../components/app-namespace";
 import type { CiVariableEntry } from "../components/ci-variables";
 import type { GitLabRunnerArgs, RunnerCacheArgs } from "../components/gitlab-runner";
 import type { NamespaceLimitRange, NamespaceQuota } from "../components/platform-namespace";
@@ -102,6 +103,8 @@ export interface AppNamespacesSettings {
   readonly quota: NamespaceQuota;
   /** LimitRange of each app namespace: defaults plus the largest container allowed. */
   readonly limitRange: Required<NamespaceLimitRange>;
+  /** NetworkPolicies of each app namespace: default deny, DNS, ingress from these namespaces. */
+  readonly network: Omit<AppNetwork, "egress">;
 }
 
 /**
@@ -187,6 +190,26 @@ export interface AppSettings extends Pick<
   readonly quota: NamespaceQuota;
   /** `direct` apps: rotation marker of the deployer token; a new value issues a new token. */
   readonly tokenRotation: string;
+  /** What the app's pods may reach besides DNS (everything else is denied). */
+  readonly egress: readonly AppEgress[];
+}
+
+/** Protection of branches, release tags and the container tags Flux follows. */
+export interface ProtectionSettings {
+  /** Whether this stack manages default-branch and release-tag protection (one stack should). */
+  readonly manage: boolean;
+  readonly defaultBranch: {
+    readonly pushAccessLevel: ProtectedRefAccessLevel;
+    readonly mergeAccessLevel: "developer" | "maintainer";
+    readonly allowForcePush: boolean;
+    readonly codeOwnerApprovalRequired: boolean;
+  };
+  readonly releaseTags: {
+    readonly patterns: readonly string[];
+    readonly createAccessLevel: ProtectedRefAccessLevel;
+  };
+  /** Protect the container tag `<environment>` in every flux app's project. */
+  readonly environmentTags: boolean;
 }
 
 /** The whole validated configuration of one stack. */
@@ -208,6 +231,7 @@ export interface EnvironmentConfig {
   readonly flux: FluxSettings;
   readonly environments: EnvironmentsSettings;
   readonly apps: readonly AppSettings[];
+  readonly protection: ProtectionSettings;
 }
 
 /** What the GitLab instance told the stack before anything was registered (`GET /metadata`, ids). */
@@ -221,6 +245,8 @@ export interface InstanceSettings {
   readonly kasVersion: string | undefined;
   /** Numeric id of every project the stack names, by full path as written. */
   readonly projectIds: Readonly<Record<string, number>>;
+  /** Default branch of every project the stack names (absent for an empty repository). */
+  readonly defaultBranches: Readonly<Record<string, string>>;
   /** Numeric id of every group the stack names. */
   readonly groupIds: Readonly<Record<string, number>>;
   /** Whether CI/CD variables can be masked and hidden (GitLab 17.4+). */

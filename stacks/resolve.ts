@@ -153,6 +153,13 @@ function resolve(source: ConfigSource, raw: RawConfig, url: URL | undefined): En
         ...d.appLimitRange,
         ...stripUndefined(raw.appNamespaces?.limitRange ?? {}),
       },
+      network: {
+        ingressNamespaces: raw.appNamespaces?.network?.ingressNamespaces ?? ["ingress-nginx"],
+        dns: {
+          namespace: raw.appNamespaces?.network?.dnsNamespace ?? "kube-system",
+          podLabels: raw.appNamespaces?.network?.dnsPodLabels ?? { "k8s-app": "kube-dns" },
+        },
+      },
     },
     runner: resolveRunner(source, raw),
     registryAuth: {
@@ -177,6 +184,18 @@ function resolve(source: ConfigSource, raw: RawConfig, url: URL | undefined): En
       requiredApprovals: raw.environments?.requiredApprovals ?? 0,
     },
     apps,
+    protection: {
+      manage: raw.protection?.manage ?? d.protection.manage,
+      defaultBranch: {
+        ...d.protection.defaultBranch,
+        ...stripUndefined(raw.protection?.defaultBranch ?? {}),
+      },
+      releaseTags: {
+        ...d.protection.releaseTags,
+        ...stripUndefined(raw.protection?.releaseTags ?? {}),
+      },
+      environmentTags: raw.protection?.environmentTags ?? d.protection.environmentTags,
+    },
   };
 }
 
@@ -300,6 +319,11 @@ function resolveApps(source: ConfigSource, raw: RawConfig, registryHost: string)
           },
     podDisruptionBudget: a.podDisruptionBudget ?? d.podDisruptionBudget,
     tokenRotation: a.tokenRotation ?? "1",
+    egress: (a.egress ?? []).map((e) => ({
+      ...(e.cidr === undefined ? {} : { cidr: e.cidr }),
+      ...(e.namespace === undefined ? {} : { namespace: e.namespace }),
+      ports: e.ports.map((p) => ({ port: p.port, protocol: p.protocol ?? "TCP" })),
+    })),
     quota: {
       ...d.appQuota,
       ...stripUndefined(raw.appNamespaces?.quota ?? {}),

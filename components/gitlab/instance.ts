@@ -57,6 +57,8 @@ export interface InstanceFacts {
   readonly metadata: InstanceMetadata;
   /** Numeric id per project path as asked (case as given). */
   readonly projectIds: Readonly<Record<string, number>>;
+  /** Default branch per project path as asked (absent for an empty repository). */
+  readonly defaultBranches: Readonly<Record<string, string>>;
   /** Numeric id per group path as asked. */
   readonly groupIds: Readonly<Record<string, number>>;
 }
@@ -145,19 +147,24 @@ export async function readMetadata(
   };
 }
 
-async function idsOf(
+interface Namespaced {
+  readonly id: number;
+  readonly default_branch?: string | null;
+}
+
+async function lookUp(
   url: string,
   what: "project" | "group",
   wanted: InstanceQuery["projects"],
-  show: (path: string) => Promise<{ id: number }>,
+  show: (path: string) => Promise<Namespaced>,
   problems: string[],
-): Promise<Record<string, number>> {
-  const ids: Record<string, number> = {};
+): Promise<Record<string, Namespaced>> {
+  const found: Record<string, Namespaced> = {};
   const unique = new Map(wanted.map((w) => [w.path, w]));
   await Promise.all(
     [...unique.values()].map(async ({ path, at }) => {
       try {
-        ids[path] = (await show(path)).id;
+        found[path] = await show(path);
       } catch (err) {
         problems.push(
           err instanceof GitLabApiError && err.status === 404
@@ -168,8 +175,16 @@ async function idsOf(
       }
     }),
   );
-  return ids;
+  return found;
 }
+
+const mapValues = <T, U>(o: Record<string, T>, f: (v: T) => U | undefined): Record<string, U> =>
+  Object.fromEntries(
+    Object.entries(o).flatMap(([k, v]) => {
+      const u = f(v);
+      return u === undefined ? [] : [[k, u]];
+    }),
+  );
 
 /**
  * Everything the stack needs to know about the instance, or one {@link InstanceError} listing
@@ -185,26 +200,32 @@ export async function inspectInstance(
   const problems: string[] = [];
   const projects = api.use(Projects);
   const groups = api.use(Groups);
-  const [projectIds, groupIds] = await Promise.all([
-    idsOf(
+  const [projectsFound, groupsFound] = await Promise.all([
+    lookUp(
       connection.host,
       "project",
       query.projects,
-      async (path) => (await projects.show(path)) as unknown as { id: number },
+      async (path) => (await projects.show(path)) as unknown as Namespaced,
       problems,
     ),
-    idsOf(
+    lookUp(
       connection.host,
       "group",
       query.groups,
-      async (path) => (await groups.show(path)) as unknown as { id: number },
+      async (path) => (await groups.show(path)) as unknown as Namespaced,
       problems,
     ),
   ]);
   if (problems.length > 0) {
     throw new InstanceError(problems.sort());
   }
-  return { url: connection.host, metadata, projectIds, groupIds };
+  return {
+    url: connection.host,
+    metadata,
+    projectIds: mapValues(projectsFound, (p) => p.id),
+    defaultBranches: mapValues(projectsFound, (p) => p.default_branch ?? undefined),
+    groupIds: mapValues(groupsFound, (g) => g.id),
+  };
 }
 
 /** What `GET /personal_access_tokens/self` says about the token in use. */

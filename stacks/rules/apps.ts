@@ -267,6 +267,20 @@ export const withinLimitRangeMax: ItemRule<AppSettings> = {
   },
 };
 
+/** Each egress entry names one destination: an IP block or a namespace. */
+export const egressTarget: ItemRule<AppSettings> = {
+  name: "apps.egressTarget",
+  paths: ["apps[].egress[]"],
+  check: (a, i) =>
+    a.egress.flatMap((e, j) =>
+      (e.cidr === undefined) === (e.namespace === undefined)
+        ? [
+            `apps[${i}].egress[${j}]: expected exactly one of cidr and namespace, got ${e.cidr === undefined ? "neither" : "both"}`,
+          ]
+        : [],
+    ),
+};
+
 /** The rules of this area: two passes over the apps, each reporting an app's problems together. */
 export const appRules: readonly RuleEntry[] = [
   eachItem("apps", (config) => config.apps, [
@@ -288,5 +302,6 @@ export const appRules: readonly RuleEntry[] = [
     notManagedNamespace,
     fitsQuota,
     withinLimitRangeMax,
+    egressTarget,
   ]),
 ];

@@ -29,6 +29,7 @@ import {
   sharedTokenAllowed,
 } from "./registry";
 import { RuleEntry } from "./rule";
+import { protectionRules } from "./protection";
 import { runnerRules } from "./runner";
 import { variableRules } from "./variables";
 
@@ -51,6 +52,7 @@ export const RULES_BY_AREA: Readonly<Record<string, readonly RuleEntry[]>> = {
   runner: runnerRules,
   variables: variableRules,
   apps: appRules,
+  protection: protectionRules,
 };
 
 /** Every rule, in report order. */
@@ -75,4 +77,5 @@ export const RULES: readonly RuleEntry[] = [
   expiryInFuture,
   ...variableRules,
   ...appRules,
+  ...protectionRules,
 ];

@@ -115,6 +115,40 @@ export const app = z.strictObject({
     .optional()
     .describe("This app's namespace ResourceQuota, over `appNamespaces.quota`.")
     .register(KEY_DOCS, { default: "`appNamespaces.quota`" }),
+  egress: z
+    .array(
+      z.strictObject({
+        cidr: z
+          .string()
+          .regex(
+            /^(\d{1,3}(\.\d{1,3}){3}\/\d{1,2}|[0-9a-fA-F:]+\/\d{1,3})$/,
+            "expected a CIDR such as 10.0.0.0/16",
+          )
+          .optional()
+          .describe("An IP block the app calls (exactly one of `cidr` and `namespace`)."),
+        namespace: dnsLabel
+          .optional()
+          .describe(
+            "A namespace whose pods the app calls (exactly one of `cidr` and `namespace`).",
+          ),
+        ports: z
+          .array(
+            z.strictObject({
+              port: z
+                .int("expected an integer")
+                .min(1, "expected a port 1-65535")
+                .max(65535, "expected a port 1-65535")
+                .describe("Destination port."),
+              protocol: z.enum(["TCP", "UDP"]).optional().describe("Protocol (default TCP)."),
+            }),
+          )
+          .min(1, "expected at least one port")
+          .describe("Destination ports."),
+      }),
+    )
+    .optional()
+    .describe("What the app's pods may reach besides cluster DNS; everything else is denied.")
+    .register(KEY_DOCS, { default: "none" }),
   tokenRotation: nonEmpty
     .optional()
     .describe(

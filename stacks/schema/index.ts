@@ -123,6 +123,27 @@ const appNamespaces = z.strictObject({
     })
     .optional()
     .describe("LimitRange of every app namespace: container defaults and maximums."),
+  network: z
+    .strictObject({
+      ingressNamespaces: z
+        .array(dnsLabel)
+        .optional()
+        .describe("Namespaces whose pods may reach app pods (the ingress controller's).")
+        .register(KEY_DOCS, { default: '`["ingress-nginx"]`' }),
+      dnsNamespace: dnsLabel
+        .optional()
+        .describe("Namespace of the cluster DNS pods app pods may query.")
+        .register(KEY_DOCS, { default: "`kube-system`" }),
+      dnsPodLabels: z
+        .record(z.string(), z.string())
+        .optional()
+        .describe("Labels of the cluster DNS pods.")
+        .register(KEY_DOCS, { default: "`{k8s-app: kube-dns}`" }),
+    })
+    .optional()
+    .describe(
+      "NetworkPolicies of every app namespace: all traffic in and out is denied except DNS, traffic within the namespace, from `ingressNamespaces`, and each app's `egress`.",
+    ),
 });
 
 const namespace = z.strictObject({
@@ -308,6 +329,63 @@ const environments = z.strictObject({
     .describe("Approvals each deployment needs (protected environments only)."),
 });
 
+const refLevels = ["no one", "developer", "maintainer"] as const;
+
+const protection = z.strictObject({
+  manage: z
+    .boolean()
+    .optional()
+    .describe(
+      "Manage branch and release-tag protection of the platform project and every app project. Projects are shared by every stack, so exactly one stack should manage them (by default production).",
+    ),
+  defaultBranch: z
+    .strictObject({
+      pushAccessLevel: z
+        .enum(refLevels)
+        .optional()
+        .describe("Who may push to the default branch directly."),
+      mergeAccessLevel: z
+        .enum(["developer", "maintainer"])
+        .optional()
+        .describe("Who may merge into the default branch."),
+      allowForcePush: z
+        .boolean()
+        .optional()
+        .describe("Allow force pushes (refused in production).")
+        .register(KEY_DOCS, { default: "`false`" }),
+      codeOwnerApprovalRequired: z
+        .boolean()
+        .optional()
+        .describe("Changes to files with code owners need their approval (GitLab Premium).")
+        .register(KEY_DOCS, { default: "`false`" }),
+    })
+    .optional()
+    .describe(
+      "Protection of each project's default branch (as GitLab reports it). GitLab protects a new project's default branch itself: add `protectedBranches` to `gitlab.adoptExisting` to take that protection over.",
+    ),
+  releaseTags: z
+    .strictObject({
+      patterns: z
+        .array(nonEmpty)
+        .optional()
+        .describe("Tag names or wildcards to protect.")
+        .register(KEY_DOCS, { default: '`["v*"]`' }),
+      createAccessLevel: z
+        .enum(refLevels)
+        .optional()
+        .describe("Who may create such tags.")
+        .register(KEY_DOCS, { default: "`maintainer`" }),
+    })
+    .optional()
+    .describe("Protected release tags of every project (tag pipelines deploy)."),
+  environmentTags: z
+    .boolean()
+    .optional()
+    .describe(
+      "Protect the container tag Flux follows in this environment (`<environment>`, GitLab 18.9+ protected container tag rules) in every `flux` app's project: only Maintainers can move it, so no other pipeline can promote an artifact here.",
+    ),
+});
+
 /** The whole project namespace as one strict object: an unknown key is an error. */
 export const rawConfigSchema = z.strictObject({
   environment: z
@@ -346,6 +424,9 @@ export const rawConfigSchema = z.strictObject({
     .optional()
     .describe("The GitLab environment each app project gets (with `features.environments`)."),
   apps: z.array(app).optional().describe("Applications."),
+  protection: protection
+    .optional()
+    .describe("Branch, release-tag and container-tag protection the platform manages."),
 });
 
 /** The project-namespace keys this program reads. */

@@ -215,6 +215,101 @@ describe("AppNamespace, direct", () => {
     expect(secret.deleteBeforeReplace).toBe(true);
   });
 
+  test("network: everything in and out is denied except DNS, the namespace itself, the ingress controller and the app's egress", async () => {
+    const { resources } = await record(
+      (provider) =>
+        new AppNamespace(
+          "web",
+          args({
+            network: {
+              ingressNamespaces: ["ingress-nginx"],
+              dns: { namespace: "kube-system", podLabels: { "k8s-app": "kube-dns" } },
+              egress: [
+                { cidr: "10.20.0.0/16", ports: [{ port: 5432 }] },
+                { namespace: "cache", ports: [{ port: 6379, protocol: "TCP" }] },
+              ],
+            },
+          }),
+          { provider },
+        ),
+    );
+    const policy = (name: string) =>
+      resources.find("kubernetes:networking.k8s.io/v1:NetworkPolicy", `web-${name}`).inputs;
+    expect(policy("default-deny")).toMatchObject({
+      metadata: { name: "default-deny", namespace: "web-prod" },
+      spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] },
+    });
+    expect((policy("default-deny")["spec"] as Record<string, unknown>)["ingress"]).toBeUndefined();
+    expect(policy("allow-dns")["spec"]).toEqual({
+      podSelector: {},
+      policyTypes: ["Egress"],
+      egress: [
+        {
+          to: [
+            {
+              namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } },
+              podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
+            },
+          ],
+          ports: [
+            { protocol: "UDP", port: 53 },
+            { protocol: "TCP", port: 53 },
+          ],
+        },
+      ],
+    });
+    expect(policy("allow-ingress")["spec"]).toEqual({
+      podSelector: {},
+      policyTypes: ["Ingress"],
+      ingress: [
+        {
+          from: [
+            { podSelector: {} },
+            {
+              namespaceSelector: {
+                matchLabels: { "kubernetes.io/metadata.name": "ingress-nginx" },
+              },
+            },
+          ],
+        },
+      ],
+    });
+    expect(policy("allow-egress")["spec"]).toEqual({
+      podSelector: {},
+      policyTypes: ["Egress"],
+      egress: [
+        { to: [{ ipBlock: { cidr: "10.20.0.0/16" } }], ports: [{ protocol: "TCP", port: 5432 }] },
+        {
+          to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "cache" } } }],
+          ports: [{ protocol: "TCP", port: 6379 }],
+        },
+      ],
+    });
+  });
+
+  test("network arguments are checked before anything is registered", () => {
+    expect(
+      () =>
+        new AppNamespace(
+          "web",
+          args({
+            network: {
+              ingressNamespaces: ["Ingress"],
+              dns: { namespace: "kube-system", podLabels: {} },
+              egress: [{ cidr: "10.0.0.0", namespace: "db", ports: [{ port: 0 }] }],
+            },
+          }),
+        ),
+    ).toThrow(
+      [
+        `AppNamespace "web": network.ingressNamespaces[0]: expected a DNS-1123 label (a-z, 0-9 and '-', at most 63 characters), got "Ingress"`,
+        'AppNamespace "web": network.egress[0]: expected exactly one of cidr and namespace',
+        'AppNamespace "web": network.egress[0].cidr: expected a CIDR such as 10.0.0.0/16, got "10.0.0.0"',
+        'AppNamespace "web": network.egress[0].ports[0].port: expected a port 1-65535, got 0',
+      ].join("\n"),
+    );
+  });
+
   test("review apps: the Role also lets CI create and delete Deployments, Services and Ingresses there", async () => {
     const { resources } = await record(
       (provider) => new AppNamespace("web", args({ reviewApps: true }), { provider }),

@@ -57,6 +57,7 @@ test("reads version and KAS from /metadata, and the ids of every project and gro
       },
     },
     projectIds: { "acme/platform": 42, "acme/web": 43 },
+    defaultBranches: { "acme/platform": "main", "acme/web": "main" },
     groupIds: { acme: 7 },
   });
   // One request per distinct path.

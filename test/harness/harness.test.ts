@@ -7,6 +7,9 @@ import { installRecorder, Resources } from "./mocks";
 import { placeholder, readStackConfig, runProgram } from "./program";
 import { schemaProblems } from "./k8s-schema";
 
+// Tests here run the whole program: a loaded machine must not turn a slow run into a timeout.
+jest.setTimeout(180_000);
+
 /** The harness itself: if it cannot fail, nothing built on it proves anything. */
 
 describe("readStackConfig", () => {

@@ -4,6 +4,9 @@ import { runProgram } from "../harness/program";
 import { isSecret, unwrap } from "../harness/mocks";
 import { app, problemsOf, source } from "./fixtures";
 
+// Tests here run the whole program: a loaded machine must not turn a slow run into a timeout.
+jest.setTimeout(180_000);
+
 describe("invalid config is rejected by the program before any resource is registered", () => {
   test("an unknown top-level key, a bad app name and a bad URL are reported together", async () => {
     const run = await runProgram("dev", {
@@ -18,7 +21,7 @@ describe("invalid config is rejected by the program before any resource is regis
         'Invalid configuration for stack "dev" (3 problems):',
         '  - gitlab:baseUrl: expected the GitLab URL such as "https://gitlab.example.com" (pulumi config set gitlab:baseUrl …, or GITLAB_BASE_URL), got "gitlab.example.com"',
         "  - apps[1].name: expected a DNS-1035 label (a lowercase letter first, then lowercase letters, digits and '-', at most 63), got \"Web_App\"",
-        "  - replicas: expected one of the known keys (environment, kubeContext, kubeApiServer, gitlab, features, namespace, appNamespaces, runner, registryAuth, ciVariables, agent, flux, environments, apps), got an unknown key",
+        "  - replicas: expected one of the known keys (environment, kubeContext, kubeApiServer, gitlab, features, namespace, appNamespaces, runner, registryAuth, ciVariables, agent, flux, environments, apps, protection), got an unknown key",
       ].join("\n"),
     );
     expect(run.resources.all).toHaveLength(0);

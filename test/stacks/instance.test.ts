@@ -9,6 +9,9 @@ import {
 } from "../../stacks";
 import { runProgram } from "../harness/program";
 
+// Tests here run the whole program: a loaded machine must not turn a slow run into a timeout.
+jest.setTimeout(180_000);
+
 /** A valid config of `environment` with one app per method the environment allows. */
 function config(
   values: Record<string, unknown> = {},
@@ -47,6 +50,7 @@ function facts(extra: { version?: string; kas?: Partial<InstanceFacts["metadata"
       },
     },
     projectIds: { "acme/platform": 42, "acme/web": 43, "acme/api": 44 },
+    defaultBranches: { "acme/platform": "main", "acme/web": "main", "acme/api": "trunk" },
     groupIds: { acme: 7 },
   } satisfies InstanceFacts;
 }
@@ -84,6 +88,7 @@ test("KAS address and agentk tag come from the instance; ids are filled in", () 
     enterprise: true,
     kasVersion: "18.6.1",
     projectIds: { "acme/platform": 42, "acme/web": 43, "acme/api": 44 },
+    defaultBranches: { "acme/platform": "main", "acme/web": "main", "acme/api": "trunk" },
     groupIds: { acme: 7 },
     hiddenVariables: true,
   });
@@ -183,6 +188,32 @@ test("protected_branches_only needs GitLab 17.10 (earlier versions ignore it); h
     "agent.restrictToEnvironment: expected GitLab 15.7 or newer at https://gitlab.example.com to " +
       "honour ci_access environments, got GitLab 15.6.0",
   ]);
+});
+
+test("protecting the environment's container tag needs GitLab 18.9 when an app is delivered by Flux", () => {
+  const flux = config(
+    {
+      features: { flux: true },
+      environments: { protected: true },
+      protection: { environmentTags: true },
+      apps: [{ name: "docs", project: "acme/web", image: { tag: "1" }, method: "flux" }],
+    },
+    "staging",
+  );
+  expect(
+    problemsOf(() =>
+      withInstance(flux, facts({ version: "18.8.3-ee", kas: { version: "18.8.3" } })),
+    ),
+  ).toEqual([
+    "protection.environmentTags: expected GitLab 18.9 or newer at https://gitlab.example.com for " +
+      "protected container tag rules, got GitLab 18.8.3-ee; without them any pipeline that can " +
+      'push to an app\'s registry could re-tag an artifact as "staging" (set ' +
+      "protection.environmentTags: false to accept that)",
+  ]);
+  expect(
+    withInstance(flux, facts({ version: "18.9.0-ee", kas: { version: "18.9.0" } })).protection
+      .environmentTags,
+  ).toBe(true);
 });
 
 describe("the program asks GitLab before registering anything", () => {

@@ -14,6 +14,11 @@ import { schemaProblems } from "../harness/k8s-schema";
 const STACKS = ["dev", "staging", "production"] as const;
 const runs = new Map<string, ProgramRun>();
 
+// Variants run the whole program once or twice each: a few seconds on an idle machine, but a
+// loaded one must not turn a slow run into a timeout (a timed-out run keeps going while the next
+// test resets the module registry under it).
+jest.setTimeout(180_000);
+
 beforeAll(async () => {
   for (const stack of STACKS) {
     runs.set(stack, await runProgram(stack));
@@ -104,6 +109,9 @@ const STAGING_COMPONENTS = {
   "platform:flux:FluxBootstrap": 1,
 };
 
+/** Production also manages the projects' branch and release-tag protection. */
+const PRODUCTION_COMPONENTS = { ...COMPONENTS, "platform:ci:GitLabProtection": 1 };
+
 /** The apps of each shipped stack. */
 const APPS: Record<(typeof STACKS)[number], string[]> = {
   dev: ["web", "api"],
@@ -150,7 +158,7 @@ describe.each(STACKS)("stack %s", (stack) => {
 
   test("gets the namespace, runner, registry auth, CI variables, agent, environments and its apps", () => {
     expect(componentCounts(run(stack).resources)).toEqual(
-      stack === "staging" ? STAGING_COMPONENTS : COMPONENTS,
+      { dev: COMPONENTS, staging: STAGING_COMPONENTS, production: PRODUCTION_COMPONENTS }[stack],
     );
   });
 
@@ -172,6 +180,18 @@ describe.each(STACKS)("stack %s", (stack) => {
         "gitlab-managed-apps",
       ),
     ).toBeDefined();
+  });
+
+  test("every app namespace denies traffic in and out by default; DNS and the ingress controller are let through", () => {
+    const { resources } = run(stack);
+    for (const app of APPS[stack]) {
+      const policies = resources
+        .ofType("kubernetes:networking.k8s.io/v1:NetworkPolicy")
+        .filter((p) => meta(p).namespace === app)
+        .map((p) => meta(p).name)
+        .sort();
+      expect(policies).toEqual(["allow-dns", "allow-ingress", "default-deny"]);
+    }
   });
 
   test("the runner Release mounts the token Secret by name, after it, and its values hold no token", () => {
@@ -349,6 +369,39 @@ describe.each(STACKS)("stack %s", (stack) => {
 });
 
 describe("differences between environments", () => {
+  test("production protects every project's default branch and release tags, adopting GitLab's own branch protection", () => {
+    const { resources } = run("production");
+    const branches = resources.ofType("pulumi-nodejs:dynamic/gitlab:BranchProtection");
+    expect(branches.map((b) => [b.inputs["project"], b.inputs["branch"]])).toEqual([
+      ["acme/platform", "main"],
+      ["acme/web", "main"],
+      ["acme/api", "main"],
+    ]);
+    for (const b of branches) {
+      expect(b.inputs).toMatchObject({
+        pushAccessLevel: "no one",
+        mergeAccessLevel: "maintainer",
+        allowForcePush: false,
+        codeOwnerApprovalRequired: false,
+        adoptExisting: true,
+      });
+    }
+    const tags = resources.ofType("pulumi-nodejs:dynamic/gitlab:TagProtection");
+    expect(
+      tags.map((t) => [t.inputs["project"], t.inputs["tag"], t.inputs["createAccessLevel"]]),
+    ).toEqual([
+      ["acme/platform", "v*", "maintainer"],
+      ["acme/web", "v*", "maintainer"],
+      ["acme/api", "v*", "maintainer"],
+    ]);
+    // One stack manages the shared projects: dev and staging leave them alone.
+    for (const stack of ["dev", "staging"]) {
+      expect(run(stack).resources.ofType("pulumi-nodejs:dynamic/gitlab:BranchProtection")).toEqual(
+        [],
+      );
+    }
+  });
+
   test("dev deploys web directly: a deployer token, a token-free KUBECONFIG and a masked KUBE_TOKEN", () => {
     const { resources } = run("dev");
     const token = byObjectName(resources, "kubernetes:core/v1:Secret", "web-deployer-token", "web");

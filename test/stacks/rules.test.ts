@@ -398,6 +398,51 @@ const CASES: [string[], string, Partial<ConfigSource>, Record<string, unknown>, 
     ],
   ],
   [
+    ["protection.productionBranchLocked"],
+    "production's default branch takes no force pushes and no Developer pushes",
+    { stack: "production" },
+    {
+      environment: "production",
+      protection: { defaultBranch: { allowForcePush: true, pushAccessLevel: "developer" } },
+    },
+    [
+      "protection.defaultBranch.allowForcePush: expected false in production (a force push rewrites what was reviewed), got true",
+      'protection.defaultBranch.pushAccessLevel: expected "no one" or "maintainer" in production (changes arrive through reviewed merge requests), got "developer"',
+    ],
+  ],
+  [
+    ["protection.environmentTagsNeedMaintainerDeploys"],
+    "protected environment tags with deploys Developers may run",
+    {},
+    {
+      features: { flux: true },
+      protection: { environmentTags: true },
+      apps: [app({ method: "flux" })],
+    },
+    [
+      'protection.environmentTags: expected false unless environments.protected is true with deployAccessLevel "maintainer" (only Maintainers may move a protected container tag, so deploy jobs run by Developers could not promote), got true',
+    ],
+  ],
+  [
+    ["apps.egressTarget"],
+    "an egress entry names exactly one destination",
+    {},
+    {
+      apps: [
+        app({
+          egress: [
+            { ports: [{ port: 5432 }] },
+            { cidr: "10.0.0.0/16", namespace: "db", ports: [{ port: 5432 }] },
+          ],
+        }),
+      ],
+    },
+    [
+      "apps[0].egress[0]: expected exactly one of cidr and namespace, got neither",
+      "apps[0].egress[1]: expected exactly one of cidr and namespace, got both",
+    ],
+  ],
+  [
     ["runner.noHelmTemplates"],
     "runner values the chart would run as Helm template code",
     {},
