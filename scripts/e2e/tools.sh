@@ -369,6 +369,8 @@ ensure_kwok() {
   add_path "$dir/bin"
   add_env KWOK_CONTROLLER_BINARY "$dir/bin/kwok"
   add_env KWOK_RUNTIME binary
+  # Where kwokctl keeps its clusters (cluster.sh uses the same default).
+  add_env KWOK_WORKDIR "${KWOK_WORKDIR:-$E2E_TOOLS_CACHE/kwok-workdir}"
 }
 
 ensure_kubectl() {
