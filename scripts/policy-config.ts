@@ -59,20 +59,21 @@ export function policyFlags(packDir: string, configFile: string): string[] {
 
 /**
  * Writes the config file for `stack` into a fresh temporary directory, runs `use` with the
- * `--policy-pack …` flags, and removes the directory afterwards. Throws {@link PolicyConfigError}
- * before `use` runs when the stack file says something the pack cannot take.
+ * `--policy-pack …` flags (and the directory, for other files of the run), and removes the
+ * directory afterwards. Throws {@link PolicyConfigError} before `use` runs when the stack file
+ * says something the pack cannot take.
  */
 export async function withPolicyConfig<T>(
   stack: string,
   root: string,
-  use: (flags: string[]) => Promise<T>,
+  use: (flags: string[], dir: string) => Promise<T>,
 ): Promise<T> {
   const config = stackPolicyConfig(stack, root);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pulumi-policy-"));
   try {
     const file = path.join(dir, `${stack}.json`);
     fs.writeFileSync(file, `${JSON.stringify(config, null, 2)}\n`);
-    return await use(policyFlags(policyPackDir(root), file));
+    return await use(policyFlags(policyPackDir(root), file), dir);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
