@@ -19,7 +19,7 @@ beforeAll(async () => {
   for (const [stack] of STACKS) {
     runs.set(stack, await runProgram(stack));
   }
-}, 180_000);
+}, 300_000);
 
 function run(stack: string): ProgramRun {
   const r = runs.get(stack);
