@@ -3,6 +3,10 @@ import * as k8s from "@pulumi/kubernetes";
 import { ContainerResources, resourceRequirements } from "./container-resources";
 import { PART_OF, standardLabels } from "./labels";
 import {
+  RESTRICTED_CONTAINER_SECURITY_CONTEXT,
+  RESTRICTED_POD_SECURITY_CONTEXT,
+} from "./pod-security";
+import {
   DNS_1035_LABEL,
   DNS_SUBDOMAIN,
   IMAGE_DIGEST,
@@ -258,8 +262,8 @@ export function deploymentSpec(
     ports: [{ name: PORT_NAME, containerPort: args.port, protocol: "TCP" }],
     resources: resourceRequirements(args.resources),
     securityContext: {
-      allowPrivilegeEscalation: false,
-      capabilities: { drop: ["ALL"] },
+      allowPrivilegeEscalation: RESTRICTED_CONTAINER_SECURITY_CONTEXT.allowPrivilegeEscalation,
+      capabilities: { drop: [...RESTRICTED_CONTAINER_SECURITY_CONTEXT.capabilities.drop] },
       readOnlyRootFilesystem: true,
     },
     // Up to 150 s for the port to open; liveness and readiness start after, so slow starters
@@ -288,7 +292,10 @@ export function deploymentSpec(
         automountServiceAccountToken: false,
         // The Pod Security "restricted" profile. The image must declare a numeric non-root USER:
         // the kubelet refuses to start it otherwise.
-        securityContext: { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } },
+        securityContext: {
+          runAsNonRoot: RESTRICTED_POD_SECURITY_CONTEXT.runAsNonRoot,
+          seccompProfile: { ...RESTRICTED_POD_SECURITY_CONTEXT.seccompProfile },
+        },
         containers: [container],
         volumes: [{ name: "tmp", emptyDir: { sizeLimit: "64Mi" } }],
       },

@@ -1,6 +1,7 @@
 import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
+import { stackPolicyConfig, withPolicyConfig } from "./policy-config";
 
 /**
  * `npm run up -- <stack> [pulumi flags…]` and `npm run preview -- <stack> [pulumi flags…]`.
@@ -8,8 +9,9 @@ import * as path from "path";
  * Picks the state backend (PULUMI_BACKEND_URL, else a local `file://` backend under
  * `.pulumi-state/` in this repository: no account needed), selects the stack — creating it on first
  * use with the passphrase secrets provider — and runs `pulumi up --refresh` or
- * `pulumi preview --diff --refresh`,
- * streaming Pulumi's own output. Exits with Pulumi's exit code.
+ * `pulumi preview --diff --refresh` with the platform's policy pack (`policy/`, at the levels the
+ * stack's file sets: scripts/policy-config.ts), streaming Pulumi's own output. Exits with
+ * Pulumi's exit code.
  */
 
 /** The repository root (where Pulumi.yaml is). */
@@ -98,16 +100,23 @@ export function findOnPath(name: string, env: NodeJS.ProcessEnv): string | undef
   return undefined;
 }
 
-/** The pulumi argument lists, in order, for one invocation. */
-export function plan(inv: Invocation, env: NodeJS.ProcessEnv): string[][] {
+/**
+ * The pulumi argument lists, in order, for one invocation; `policy` are the policy pack's flags
+ * (`--policy-pack <dir> --policy-pack-config <file>`), which only the run itself takes.
+ */
+export function plan(
+  inv: Invocation,
+  env: NodeJS.ProcessEnv,
+  policy: readonly string[] = [],
+): string[][] {
   const secretsProvider = env["PULUMI_SECRETS_PROVIDER"] || "passphrase";
   const select = ["stack", "select", "--create", inv.stack, "--secrets-provider", secretsProvider];
   // --refresh: CI owns the image of agent/direct apps' Deployments (kubectl set image); reading
   // the live objects first keeps Pulumi from fighting, or silently undoing, those rollouts.
   const run =
     inv.command === "up"
-      ? ["up", "--refresh", "--stack", inv.stack, ...inv.passthrough]
-      : ["preview", "--diff", "--refresh", "--stack", inv.stack, ...inv.passthrough];
+      ? ["up", "--refresh", "--stack", inv.stack, ...policy, ...inv.passthrough]
+      : ["preview", "--diff", "--refresh", "--stack", inv.stack, ...policy, ...inv.passthrough];
   return [select, run];
 }
 
@@ -128,7 +137,9 @@ function run(
 export async function main(argv: readonly string[], io: ScriptIO): Promise<number> {
   let inv: Invocation;
   try {
-    inv = parseArgs(argv);
+    inv = parseArgs(argv, io.cwd);
+    // The stack's policy levels are checked before anything runs (and again when written).
+    stackPolicyConfig(inv.stack, io.cwd);
   } catch (error) {
     io.stderr(`error: ${(error as Error).message}\n`);
     return 1;
@@ -157,13 +168,15 @@ export async function main(argv: readonly string[], io: ScriptIO): Promise<numbe
   }
   io.stdout(`Using state backend ${backend}\n`);
   const env = { ...io.env, PULUMI_BACKEND_URL: backend };
-  for (const args of plan(inv, io.env)) {
-    const code = await run(pulumiCli, args, env, io.cwd);
-    if (code !== 0) {
-      return code;
+  return withPolicyConfig(inv.stack, io.cwd, async (policy) => {
+    for (const args of plan(inv, io.env, policy)) {
+      const code = await run(pulumiCli, args, env, io.cwd);
+      if (code !== 0) {
+        return code;
+      }
     }
-  }
-  return 0;
+    return 0;
+  });
 }
 
 if (require.main === module) {

@@ -2,7 +2,16 @@ import { REPO_ROOT, ScriptIO } from "../pulumi";
 import { hasChanges } from "./digest";
 import { diffLines } from "./diff-text";
 import { PipelineEnvError, pipelineApi, pipelineConnection, syncDriftIssue } from "./gitlab";
-import { ciBackend, jobContext, pulumiCli, required, runPulumi, stackArgument, tail } from "./job";
+import { PolicyConfigError } from "../policy-config";
+import {
+  ciBackend,
+  jobContext,
+  pulumiCli,
+  required,
+  runPulumiWithPolicy,
+  stackArgument,
+  tail,
+} from "./job";
 import { countsSentence, driftMarker, renderDriftIssue, renderDriftResolved } from "./markdown";
 import { readPreview } from "./preview";
 import { sanitize, secretValues } from "./redact";
@@ -11,7 +20,8 @@ import { sanitize, secretValues } from "./redact";
  * `npm run ci:drift -- <stack>`: the scheduled drift check of one stack.
  * `pulumi preview --refresh --expect-no-changes --json` reads the live resources and compares them
  * with what the program declares, without writing the state (a scheduled job never alters what a
- * deploy relies on). Then:
+ * deploy relies on), with the policy pack (a mandatory violation fails the check; advisory ones
+ * are warnings). Then:
  * - drift: opens or updates the stack's drift issue, exit 1 (the job fails);
  * - no drift: closes the stack's open drift issue with a comment, exit 0;
  * - the check itself failed: the issue is left as it is (nothing is known), exit Pulumi's code.
@@ -59,15 +69,27 @@ export async function main(argv: readonly string[], io: ScriptIO): Promise<numbe
     stack,
     ...argv.slice(1),
   ];
-  io.stdout(`$ pulumi ${args.join(" ")}\n`);
-  const run = await runPulumi(
-    cli,
-    args,
-    { ...env, PULUMI_BACKEND_URL: backend },
-    io.cwd,
-    io.stderr,
-  );
-  const read = readPreview(run.stdout, secrets);
+  let run: Awaited<ReturnType<typeof runPulumiWithPolicy>>;
+  try {
+    run = await runPulumiWithPolicy(
+      cli,
+      args,
+      stack,
+      { ...env, PULUMI_BACKEND_URL: backend },
+      io.cwd,
+      io.stderr,
+      (all) => io.stdout(`$ pulumi ${all.join(" ")}\n`),
+    );
+  } catch (error) {
+    if (!(error instanceof PolicyConfigError)) {
+      throw error;
+    }
+    io.stderr(
+      `The drift check of ${stack} did not run; its drift issue is left as it is.\n${error.message}\n`,
+    );
+    return 1;
+  }
+  const read = readPreview(run.stdout, secrets, run.policy);
   const result = verdict(run.code, read);
   if (result === "failed" || !("summary" in read)) {
     const errors = "summary" in read ? read.summary.errors : [read.parseError];

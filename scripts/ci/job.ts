@@ -1,7 +1,11 @@
 import { spawn } from "child_process";
+import * as path from "path";
 import { backendUrl, findOnPath, parseArgs } from "../pulumi";
+import { withPolicyConfig } from "../policy-config";
+import { Diagnostic } from "./digest";
 import { PipelineEnvError } from "./gitlab";
 import { JobContext } from "./markdown";
+import { eventLogOptions, policyDiagnostic, readPolicyViolations } from "./policy-events";
 import { sanitize, sanitizingWriter, secretValues } from "./redact";
 
 /**
@@ -101,6 +105,40 @@ export function runPulumi(
         stderr: sanitize(kept, secrets),
       });
     });
+  });
+}
+
+/** A run with the policy pack: Pulumi's result, the exact arguments, the policy violations. */
+export interface PolicyRun extends PulumiRun {
+  /** The arguments Pulumi ran with (for the job log). */
+  readonly args: readonly string[];
+  /** Violations from Pulumi's event log, as diagnostics (mandatory: errors, advisory: warnings). */
+  readonly policy: readonly Diagnostic[];
+}
+
+/**
+ * {@link runPulumi} with the platform's policy pack at the levels of `Pulumi.<stack>.yaml` (the
+ * flags go after `args`) and Pulumi's event log, whose policy violations `--json` leaves out.
+ * `announce` is called with the final arguments before Pulumi starts. Throws
+ * `PolicyConfigError` (scripts/policy-config.ts) before running anything when the stack file sets
+ * levels the pack refuses.
+ */
+export function runPulumiWithPolicy(
+  cli: string,
+  args: readonly string[],
+  stack: string,
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+  log: (text: string) => void,
+  announce: (args: readonly string[]) => void = () => undefined,
+): Promise<PolicyRun> {
+  return withPolicyConfig(stack, cwd, async (flags, dir) => {
+    const eventLog = path.join(dir, "events.jsonl");
+    const events = eventLogOptions(eventLog);
+    const all = [...args, ...flags, ...events.flags];
+    announce(all);
+    const run = await runPulumi(cli, all, { ...env, ...events.env }, cwd, log);
+    return { ...run, args: all, policy: readPolicyViolations(eventLog).map(policyDiagnostic) };
   });
 }
 

@@ -2,6 +2,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { REPO_ROOT, ScriptIO } from "../pulumi";
 import {
+  Diagnostic,
   PreviewDocument,
   PreviewParseError,
   PreviewSummary,
@@ -16,16 +17,26 @@ import {
   pipelineConnection,
   upsertMergeRequestNote,
 } from "./gitlab";
-import { ciBackend, jobContext, pulumiCli, required, runPulumi, stackArgument, tail } from "./job";
+import { PolicyConfigError } from "../policy-config";
+import {
+  ciBackend,
+  jobContext,
+  pulumiCli,
+  required,
+  runPulumiWithPolicy,
+  stackArgument,
+  tail,
+} from "./job";
 import { PreviewOutcome, countsSentence, previewMarker, renderPreviewNote } from "./markdown";
 import { sanitize, sanitizeDeep, secretValues } from "./redact";
 
 /**
  * `npm run ci:preview -- <stack>`: the merge request job of one stack. Runs
- * `pulumi preview --json --refresh`, writes GitLab's Terraform report for the merge request
- * widget, prints the diff to the job log, and creates or updates the stack's note on the merge
- * request, with the error when the preview fails. Exit code: Pulumi's when the preview failed,
- * 1 when the note could not be written, else 0.
+ * `pulumi preview --json --refresh` with the policy pack (violations from Pulumi's event log:
+ * mandatory ones fail the preview, advisory ones are warnings), writes GitLab's Terraform report
+ * for the merge request widget, prints the diff to the job log, and creates or updates the
+ * stack's note on the merge request, with the error when the preview fails. Exit code: Pulumi's
+ * when the preview failed, 1 when the note could not be written, else 0.
  */
 
 /** Where the Terraform report for a stack is written (the pipeline's `artifacts:reports:terraform`). */
@@ -36,13 +47,23 @@ export function reportPath(stack: string, root: string = REPO_ROOT): string {
 /** How many lines of Pulumi's stderr a failure note quotes. */
 const STDERR_LINES = 200;
 
-/** The preview's document and summary, sanitized; undefined when Pulumi printed none. */
+/**
+ * The preview's document and summary, sanitized, with `extra` diagnostics (policy violations from
+ * the event log) before Pulumi's own; a parse error when Pulumi printed no document.
+ */
 export function readPreview(
   stdout: string,
   secrets: readonly string[],
+  extra: readonly Diagnostic[] = [],
 ): { doc: PreviewDocument; summary: PreviewSummary } | { parseError: string } {
   try {
-    const doc = sanitizeDeep(parsePreview(stdout), secrets);
+    const parsed = parsePreview(stdout);
+    const doc = sanitizeDeep(
+      extra.length > 0
+        ? { ...parsed, diagnostics: [...extra, ...(parsed.diagnostics ?? [])] }
+        : parsed,
+      secrets,
+    );
     return { doc, summary: summarize(doc) };
   } catch (error) {
     if (error instanceof PreviewParseError) {
@@ -104,16 +125,31 @@ export async function main(argv: readonly string[], io: ScriptIO): Promise<numbe
     stack,
     ...argv.slice(1),
   ];
-  io.stdout(`$ pulumi ${args.join(" ")}\n`);
-  const run = await runPulumi(
-    cli,
-    args,
-    { ...env, PULUMI_BACKEND_URL: backend },
-    io.cwd,
-    io.stderr,
-  );
-  const read = readPreview(run.stdout, secrets);
-  const outcome = previewOutcome(run.code, read, run.stderr);
+  let code: number;
+  let outcome: PreviewOutcome;
+  try {
+    const run = await runPulumiWithPolicy(
+      cli,
+      args,
+      stack,
+      { ...env, PULUMI_BACKEND_URL: backend },
+      io.cwd,
+      io.stderr,
+      (all) => io.stdout(`$ pulumi ${all.join(" ")}\n`),
+    );
+    code = run.code;
+    outcome = previewOutcome(run.code, readPreview(run.stdout, secrets, run.policy), run.stderr);
+  } catch (error) {
+    if (!(error instanceof PolicyConfigError)) {
+      throw error;
+    }
+    // The stack file sets policy levels the pack refuses: no preview, and the note says why.
+    code = 1;
+    outcome = {
+      ok: false,
+      error: `${error.message}\nThe preview did not run: the policy pack refuses these levels for ${stack}.`,
+    };
+  }
 
   const report = reportPath(stack, io.cwd);
   if (outcome.ok) {
@@ -137,9 +173,9 @@ export async function main(argv: readonly string[], io: ScriptIO): Promise<numbe
     );
   } catch (error) {
     io.stderr(`error: ${sanitize((error as Error).message, secrets)}\n`);
-    return outcome.ok ? 1 : run.code || 1;
+    return outcome.ok ? 1 : code || 1;
   }
-  return outcome.ok ? 0 : run.code || 1;
+  return outcome.ok ? 0 : code || 1;
 }
 
 if (require.main === module) {

@@ -3,8 +3,14 @@ import {
   AppDeployment,
   AppDeploymentArgs,
   appDeploymentProblems,
+  deploymentSpec,
   imageReference,
 } from "../../components/app-deployment";
+import {
+  PodSpecFields,
+  containerResourceProblems,
+  restrictedPodProblems,
+} from "../../components/pod-security";
 import { record } from "../harness/component";
 import { unwrap } from "../harness/mocks";
 
@@ -246,6 +252,14 @@ describe("AppDeployment", () => {
       expect(resources.ofType(K8S.deployment)).toHaveLength(1);
     },
   );
+
+  test("the pod meets the restricted profile and sets requests and limits (the policy pack's rule)", () => {
+    // The spec is plain data here (no Outputs besides the ServiceAccount name, not checked).
+    const template = deploymentSpec(web).template as { spec: PodSpecFields };
+    const pod = template.spec;
+    expect(restrictedPodProblems(pod)).toEqual([]);
+    expect(containerResourceProblems(pod)).toEqual([]);
+  });
 
   test("an Ingress without className leaves the class to the cluster default", async () => {
     const { resources } = await record(

@@ -1,7 +1,7 @@
 import { main, verdict } from "../../scripts/ci/drift";
 import { readPreview } from "../../scripts/ci/preview";
 import { FakeGitLab, startFakeGitLab } from "../gitlab/fake-gitlab";
-import { Job, makeJob, mergeRequestEnv } from "./ci-job";
+import { Job, makeJob, mergeRequestEnv, policyFlags, withoutTempDir } from "./ci-job";
 import { fixturePath, fixtureText } from "./fixtures";
 
 /** `npm run ci:drift -- <stack>` end to end against a fake `pulumi` and the fake GitLab. */
@@ -36,12 +36,16 @@ function env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 
 const issues = () => [...fake.state.issues.values()];
 
+/** The command the job log shows for `stack`'s check. */
+const command = (stack: string) =>
+  `$ pulumi preview --json --refresh --expect-no-changes --non-interactive --stack ${stack} ${policyFlags(job.dir, stack).join(" ")}`;
+
 test("drift fails the job and opens the stack's issue; the next clean check closes it", async () => {
   const drifted = job.io(
     env({ FAKE_PULUMI_STDOUT_FILE: fixturePath("production-drift"), FAKE_PULUMI_EXIT: "7" }),
   );
   expect(await main(["production"], drifted)).toBe(1);
-  expect(job.calls().map((c) => c.argv)).toEqual([
+  expect(job.calls().map((c) => c.argv.map(withoutTempDir))).toEqual([
     [
       "preview",
       "--json",
@@ -50,11 +54,16 @@ test("drift fails the job and opens the stack's issue; the next clean check clos
       "--non-interactive",
       "--stack",
       "production",
+      ...policyFlags(job.dir, "production"),
     ],
   ]);
-  expect(drifted.out.join("")).toBe(
+  expect(job.calls()[0]?.policyConfig?.["runner-not-privileged"]).toEqual({
+    enforcementLevel: "mandatory",
+    environment: "production",
+  });
+  expect(withoutTempDir(drifted.out.join(""))).toBe(
     [
-      "$ pulumi preview --json --refresh --expect-no-changes --non-interactive --stack production",
+      command("production"),
       "Drift in production: 1 to create, 1 to update, 0 to replace, 0 to delete",
       "+ create pulumi-nodejs:dynamic/gitlab:ProjectVariable ci-project:acme/web:KUBE_NAMESPACE:production",
       '+      description: "Kubernetes namespace of web (published by the platform)"',
@@ -92,9 +101,9 @@ test("drift fails the job and opens the stack's issue; the next clean check clos
 
   const clean = job.io(env({ FAKE_PULUMI_STDOUT_FILE: fixturePath("dev-no-changes") }));
   expect(await main(["production"], clean)).toBe(0);
-  expect(clean.out.join("")).toBe(
+  expect(withoutTempDir(clean.out.join(""))).toBe(
     [
-      "$ pulumi preview --json --refresh --expect-no-changes --non-interactive --stack production",
+      command("production"),
       "No drift in production.",
       "Closed drift issue #1: http://fake/projects/42/-/issues/1",
       "",
@@ -109,9 +118,7 @@ test("drift fails the job and opens the stack's issue; the next clean check clos
 test("a clean check with no open issue writes nothing", async () => {
   const io = job.io(env({ FAKE_PULUMI_STDOUT_FILE: fixturePath("dev-no-changes") }));
   expect(await main(["dev"], io)).toBe(0);
-  expect(io.out.join("")).toBe(
-    "$ pulumi preview --json --refresh --expect-no-changes --non-interactive --stack dev\nNo drift in dev.\n",
-  );
+  expect(withoutTempDir(io.out.join(""))).toBe(`${command("dev")}\nNo drift in dev.\n`);
   expect(fake.log.filter((r) => r.method !== "GET")).toEqual([]);
 });
 

@@ -13,6 +13,10 @@ export interface PulumiCall {
   readonly argv: string[];
   readonly backend: string | undefined;
   readonly passphrase: string | undefined;
+  /** PULUMI_DEBUG_COMMANDS, which `--event-log` needs. */
+  readonly debugCommands?: string;
+  /** The file `--policy-pack-config` named, read while pulumi ran. */
+  readonly policyConfig?: Record<string, { enforcementLevel: string; environment: string }>;
 }
 
 export interface Job {
@@ -25,12 +29,20 @@ export interface Job {
   remove(): void;
 }
 
-/** The fake `pulumi`: stdout from FAKE_PULUMI_STDOUT_FILE, stderr FAKE_PULUMI_STDERR, exit FAKE_PULUMI_EXIT. */
+/**
+ * The fake `pulumi`: stdout from FAKE_PULUMI_STDOUT_FILE, stderr FAKE_PULUMI_STDERR, exit
+ * FAKE_PULUMI_EXIT, and FAKE_PULUMI_EVENTS_FILE copied to the `--event-log` file.
+ */
 const FAKE_PULUMI = [
   `#!${process.execPath}`,
   "const fs = require('fs');",
   "const env = process.env;",
-  "fs.appendFileSync(env.FAKE_PULUMI_LOG, JSON.stringify({ argv: process.argv.slice(2), backend: env.PULUMI_BACKEND_URL, passphrase: env.PULUMI_CONFIG_PASSPHRASE }) + '\\n');",
+  "const argv = process.argv.slice(2);",
+  "const flag = (name) => (argv.indexOf(name) >= 0 ? argv[argv.indexOf(name) + 1] : undefined);",
+  "const config = flag('--policy-pack-config');",
+  "const policyConfig = config === undefined ? undefined : JSON.parse(fs.readFileSync(config, 'utf8'));",
+  "fs.appendFileSync(env.FAKE_PULUMI_LOG, JSON.stringify({ argv, backend: env.PULUMI_BACKEND_URL, passphrase: env.PULUMI_CONFIG_PASSPHRASE, debugCommands: env.PULUMI_DEBUG_COMMANDS, policyConfig }) + '\\n');",
+  "if (env.FAKE_PULUMI_EVENTS_FILE && flag('--event-log')) fs.copyFileSync(env.FAKE_PULUMI_EVENTS_FILE, flag('--event-log'));",
   "if (env.FAKE_PULUMI_STDERR) process.stderr.write(env.FAKE_PULUMI_STDERR);",
   "if (env.FAKE_PULUMI_STDOUT_FILE) process.stdout.write(fs.readFileSync(env.FAKE_PULUMI_STDOUT_FILE));",
   // exitCode, not exit(): a large document must be flushed to the pipe first.
@@ -43,7 +55,11 @@ export function makeJob(): Job {
   fs.mkdirSync(bin);
   fs.writeFileSync(path.join(bin, "pulumi"), FAKE_PULUMI, { mode: 0o755 });
   for (const stack of ["dev", "staging", "production"]) {
-    fs.writeFileSync(path.join(dir, `Pulumi.${stack}.yaml`), "config: {}\n");
+    // The environment is all the policy pack's config file needs from a stack file.
+    fs.writeFileSync(
+      path.join(dir, `Pulumi.${stack}.yaml`),
+      `config:\n  platform:environment: ${stack}\n`,
+    );
   }
   const log = path.join(dir, "pulumi-calls.jsonl");
   return {
@@ -88,4 +104,21 @@ export function mergeRequestEnv(gitlabUrl: string): NodeJS.ProcessEnv {
     CI_JOB_URL: "https://gitlab.example.com/acme/platform/-/jobs/5678",
     CI_JOB_TOKEN: "job-token-0123456789",
   };
+}
+
+/** The policy pack's temporary directory (config file, event log) in a job's output, as `<tmp>`. */
+export function withoutTempDir(text: string): string {
+  return text.replace(/\/[^\s]*\/pulumi-policy-[^/\s]+/g, "<tmp>");
+}
+
+/** The flags the CI scripts add for `stack`, with the temporary directory as `<tmp>`. */
+export function policyFlags(dir: string, stack: string): string[] {
+  return [
+    "--policy-pack",
+    path.join(dir, "policy"),
+    "--policy-pack-config",
+    `<tmp>/${stack}.json`,
+    "--event-log",
+    "<tmp>/events.jsonl",
+  ];
 }

@@ -4,7 +4,7 @@ import { main, reportPath } from "../../scripts/ci/preview";
 import { REPO_ROOT } from "../../scripts/pulumi";
 import { FakeGitLab, startFakeGitLab } from "../gitlab/fake-gitlab";
 import { seedMergeRequest } from "../gitlab/fake-gitlab-mr";
-import { Job, makeJob, mergeRequestEnv } from "./ci-job";
+import { Job, makeJob, mergeRequestEnv, policyFlags, withoutTempDir } from "./ci-job";
 import { fixturePath, fixtureText } from "./fixtures";
 
 /**
@@ -43,17 +43,30 @@ const report = (stack: string) => fs.readFileSync(reportPath(stack, job.dir), "u
 test("a preview with changes: report, log, and the note created then updated", async () => {
   const first = job.io(env({ FAKE_PULUMI_STDOUT_FILE: fixturePath("dev-changes") }));
   expect(await main(["dev"], first)).toBe(0);
-  expect(job.calls()).toEqual([
+  expect(job.calls().map((c) => ({ ...c, argv: c.argv.map(withoutTempDir) }))).toEqual([
     {
-      argv: ["preview", "--json", "--refresh", "--non-interactive", "--stack", "dev"],
+      argv: [
+        "preview",
+        "--json",
+        "--refresh",
+        "--non-interactive",
+        "--stack",
+        "dev",
+        ...policyFlags(job.dir, "dev"),
+      ],
       backend: "s3://platform-state",
       passphrase: PASSPHRASE,
+      debugCommands: "true",
+      policyConfig: expect.objectContaining({
+        "runner-not-privileged": { enforcementLevel: "mandatory", environment: "dev" },
+      }),
     },
   ]);
   expect(report("dev")).toBe('{"create":3,"update":2,"delete":3}\n');
-  const out = first.out.join("");
+  const out = withoutTempDir(first.out.join(""));
+  const command = `$ pulumi preview --json --refresh --non-interactive --stack dev ${policyFlags(job.dir, "dev").join(" ")}`;
   expect(out.split("\n").slice(0, 4)).toEqual([
-    "$ pulumi preview --json --refresh --non-interactive --stack dev",
+    command,
     "Preview of dev: 2 to create, 2 to update, 1 to replace, 2 to delete",
     "! replace pulumi-nodejs:dynamic/gitlab:UserRunner runner-runner (replaced because of maintenanceNote)",
     '-      maintenanceNote: "Managed by Pulumi (platform/dev, GitLabRunner runner); token rotation 1"',
@@ -70,9 +83,9 @@ test("a preview with changes: report, log, and the note created then updated", a
   const second = job.io(env({ FAKE_PULUMI_STDOUT_FILE: fixturePath("dev-no-changes") }));
   expect(await main(["dev"], second)).toBe(0);
   expect(report("dev")).toBe('{"create":0,"update":0,"delete":0}\n');
-  expect(second.out.join("")).toBe(
+  expect(withoutTempDir(second.out.join(""))).toBe(
     [
-      "$ pulumi preview --json --refresh --non-interactive --stack dev",
+      command,
       "Preview of dev: no changes",
       `Updated the preview note of dev on merge request !7 (note ${noteId}).`,
       "",

@@ -10,10 +10,13 @@ import {
   REPO_ROOT,
   ScriptIO,
 } from "../../scripts/pulumi";
+import { PolicyConfigError, stackPolicyConfig } from "../../scripts/policy-config";
+import { POLICY_NAMES } from "../../policy/levels";
 
 /**
- * The up/preview wrapper, driven against a fake `pulumi` on PATH that records each call (argv and
- * the environment it was given) and exits with a code chosen per subcommand.
+ * The up/preview wrapper, driven against a fake `pulumi` on PATH that records each call (argv, the
+ * environment it was given and the policy pack config file it was pointed at) and exits with a
+ * code chosen per subcommand.
  */
 
 let binDir: string;
@@ -28,7 +31,9 @@ beforeEach(() => {
       `#!${process.execPath}`,
       "const fs = require('fs');",
       "const argv = process.argv.slice(2);",
-      "fs.appendFileSync(process.env.FAKE_PULUMI_LOG, JSON.stringify({ argv, backend: process.env.PULUMI_BACKEND_URL, cwd: process.cwd() }) + '\\n');",
+      "const at = argv.indexOf('--policy-pack-config');",
+      "const policyConfig = at >= 0 ? JSON.parse(fs.readFileSync(argv[at + 1], 'utf8')) : undefined;",
+      "fs.appendFileSync(process.env.FAKE_PULUMI_LOG, JSON.stringify({ argv, backend: process.env.PULUMI_BACKEND_URL, cwd: process.cwd(), policyConfig }) + '\\n');",
       "const code = Number(process.env['FAKE_PULUMI_EXIT_' + argv[0].toUpperCase()] || 0);",
       "process.exit(code);",
     ].join("\n"),
@@ -40,7 +45,15 @@ afterEach(() => {
   fs.rmSync(binDir, { recursive: true, force: true });
 });
 
-function calls(): { argv: string[]; backend: string; cwd: string }[] {
+interface Call {
+  argv: string[];
+  backend: string;
+  cwd: string;
+  /** The content of the file `--policy-pack-config` named, read while pulumi ran. */
+  policyConfig?: Record<string, { enforcementLevel: string; environment: string }>;
+}
+
+function calls(): Call[] {
   if (!fs.existsSync(logFile)) {
     return [];
   }
@@ -48,8 +61,16 @@ function calls(): { argv: string[]; backend: string; cwd: string }[] {
     .readFileSync(logFile, "utf8")
     .trim()
     .split("\n")
-    .map((line) => JSON.parse(line) as { argv: string[]; backend: string; cwd: string });
+    .map((line) => JSON.parse(line) as Call);
 }
+
+/** The pack and a config file in a temporary directory of its own, as the run's flags. */
+const POLICY_FLAGS = [
+  "--policy-pack",
+  path.join(REPO_ROOT, "policy"),
+  "--policy-pack-config",
+  expect.stringMatching(/\/pulumi-policy-[^/]+\/(dev|staging|production)\.json$/),
+];
 
 function io(
   env: NodeJS.ProcessEnv,
@@ -109,10 +130,12 @@ describe("backend selection", () => {
 });
 
 describe("plan", () => {
-  test("up selects (creating with the passphrase provider) then runs pulumi up", () => {
-    expect(plan({ command: "up", stack: "staging", passthrough: ["--yes"] }, {})).toEqual([
+  const policy = ["--policy-pack", "/repo/policy", "--policy-pack-config", "/tmp/p/staging.json"];
+
+  test("up selects (creating with the passphrase provider) then runs pulumi up with the policy pack", () => {
+    expect(plan({ command: "up", stack: "staging", passthrough: ["--yes"] }, {}, policy)).toEqual([
       ["stack", "select", "--create", "staging", "--secrets-provider", "passphrase"],
-      ["up", "--refresh", "--stack", "staging", "--yes"],
+      ["up", "--refresh", "--stack", "staging", ...policy, "--yes"],
     ]);
   });
 
@@ -144,11 +167,20 @@ describe("running against a fake pulumi", () => {
         cwd: REPO_ROOT,
       },
       {
-        argv: ["preview", "--diff", "--refresh", "--stack", "dev"],
+        argv: ["preview", "--diff", "--refresh", "--stack", "dev", ...POLICY_FLAGS],
         backend: `file://${stateDir}`,
         cwd: REPO_ROOT,
+        policyConfig: stackPolicyConfig("dev", REPO_ROOT),
       },
     ]);
+    // Every policy at its level, with the stack's environment; the file is gone afterwards.
+    const policyConfig = calls()[1]?.policyConfig ?? {};
+    expect(Object.keys(policyConfig)).toEqual([...POLICY_NAMES]);
+    expect(policyConfig["runner-not-privileged"]).toEqual({
+      enforcementLevel: "mandatory",
+      environment: "dev",
+    });
+    expect(fs.existsSync(String(calls()[1]?.argv[8]))).toBe(false);
     expect(fs.statSync(stateDir).isDirectory()).toBe(true);
     expect(streams.out.join("")).toBe(`Using state backend file://${stateDir}\n`);
   });
@@ -160,7 +192,18 @@ describe("running against a fake pulumi", () => {
       `file://${path.join(REPO_ROOT, ".pulumi-state")}`,
       `file://${path.join(REPO_ROOT, ".pulumi-state")}`,
     ]);
-    expect(calls()[1]?.argv).toEqual(["up", "--refresh", "--stack", "production", "--yes"]);
+    expect(calls()[1]?.argv).toEqual([
+      "up",
+      "--refresh",
+      "--stack",
+      "production",
+      ...POLICY_FLAGS,
+      "--yes",
+    ]);
+    expect(calls()[1]?.policyConfig?.["app-namespaces-default-deny"]).toEqual({
+      enforcementLevel: "advisory",
+      environment: "production",
+    });
   });
 
   test("stops with pulumi's exit code when the stack cannot be selected", async () => {
@@ -211,6 +254,73 @@ describe("running against a fake pulumi", () => {
     const streams = io({});
     expect(await main(["deploy"], streams)).toBe(1);
     expect(streams.err.join("")).toContain("usage: npm run up -- <stack> [pulumi up flags]");
+    expect(calls()).toEqual([]);
+  });
+});
+
+describe("the policy pack's config, from the stack's file", () => {
+  /** A project directory with one stack file. */
+  function project(stack: string, yaml: string): string {
+    const dir = fs.mkdtempSync(path.join(binDir, "project-"));
+    fs.writeFileSync(path.join(dir, `Pulumi.${stack}.yaml`), yaml);
+    return dir;
+  }
+
+  test("platform:policy sets levels; everything else keeps its default", () => {
+    const root = project(
+      "qa",
+      [
+        "config:",
+        "  platform:environment: staging",
+        "  platform:policy:",
+        "    advisory: [containers-restricted]",
+        "    mandatory: [app-namespaces-default-deny]",
+      ].join("\n"),
+    );
+    const config = stackPolicyConfig("qa", root);
+    expect(config["containers-restricted"]).toEqual({
+      enforcementLevel: "advisory",
+      environment: "staging",
+    });
+    expect(config["app-namespaces-default-deny"]).toEqual({
+      enforcementLevel: "mandatory",
+      environment: "staging",
+    });
+    expect(config["no-plaintext-credentials"]).toEqual({
+      enforcementLevel: "mandatory",
+      environment: "staging",
+    });
+  });
+
+  test.each([
+    [
+      "config:\n  platform:environment: production\n  platform:policy:\n    advisory: [runner-not-privileged]\n",
+      'Pulumi.qa.yaml: policy.advisory[0]: expected a policy production may make advisory (containers-requests-limits), got the security policy "runner-not-privileged"',
+    ],
+    [
+      "config:\n  platform:kubeContext: qa\n",
+      "Pulumi.qa.yaml: platform:environment: expected one of dev, staging, production, review, got nothing",
+    ],
+    [
+      "config:\n  platform:environment: prod\n",
+      'Pulumi.qa.yaml: platform:environment: expected one of dev, staging, production, review, got "prod"',
+    ],
+  ])("a stack file the pack cannot take: %j", (yaml, message) => {
+    expect(() => stackPolicyConfig("qa", project("qa", yaml))).toThrow(
+      new PolicyConfigError(message),
+    );
+  });
+
+  test("the wrapper refuses such a stack before pulumi runs", async () => {
+    const root = project(
+      "production",
+      "config:\n  platform:environment: production\n  platform:policy:\n    advisory: [no-external-services]\n",
+    );
+    const streams = { ...io({ PULUMI_CONFIG_PASSPHRASE: "pw" }), cwd: root };
+    expect(await main(["up", "production", "--yes"], streams)).toBe(1);
+    expect(streams.err).toEqual([
+      'error: Pulumi.production.yaml: policy.advisory[0]: expected a policy production may make advisory (containers-requests-limits), got the security policy "no-external-services"\n',
+    ]);
     expect(calls()).toEqual([]);
   });
 });
