@@ -43,6 +43,15 @@ const USAGE = [
   "       npm run preview -- <stack> [pulumi preview flags]",
 ].join("\n");
 
+/** Throws a {@link UsageError} for a stack name that cannot name a `Pulumi.<stack>.yaml`. */
+export function checkStackName(stack: string): void {
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(stack)) {
+    throw new UsageError(
+      `stack name ${JSON.stringify(stack)} must start with a letter or digit and use only letters, digits, '-', '_' and '.'`,
+    );
+  }
+}
+
 /** Parses `[command, stack, ...flags]`. */
 export function parseArgs(argv: readonly string[], root: string = REPO_ROOT): Invocation {
   const [command, stack, ...passthrough] = argv;
@@ -52,11 +61,7 @@ export function parseArgs(argv: readonly string[], root: string = REPO_ROOT): In
   if (stack === undefined || stack.startsWith("-")) {
     throw new UsageError(`missing stack name\n${USAGE}`);
   }
-  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(stack)) {
-    throw new UsageError(
-      `stack name ${JSON.stringify(stack)} must start with a letter or digit and use only letters, digits, '-', '_' and '.'`,
-    );
-  }
+  checkStackName(stack);
   if (!fs.existsSync(path.join(root, `Pulumi.${stack}.yaml`))) {
     const known = fs
       .readdirSync(root)
@@ -124,11 +129,18 @@ function run(
   });
 }
 
-/** Runs one invocation; resolves to the process exit code. */
-export async function main(argv: readonly string[], io: ScriptIO): Promise<number> {
+/**
+ * Runs one invocation; resolves to the process exit code. `root` is the project directory that
+ * holds `Pulumi.<stack>.yaml` (and the default local backend).
+ */
+export async function main(
+  argv: readonly string[],
+  io: ScriptIO,
+  root: string = REPO_ROOT,
+): Promise<number> {
   let inv: Invocation;
   try {
-    inv = parseArgs(argv);
+    inv = parseArgs(argv, root);
   } catch (error) {
     io.stderr(`error: ${(error as Error).message}\n`);
     return 1;
@@ -141,7 +153,7 @@ export async function main(argv: readonly string[], io: ScriptIO): Promise<numbe
     );
     return 1;
   }
-  const backend = backendUrl(io.env);
+  const backend = backendUrl(io.env, root);
   const secretsProvider = io.env["PULUMI_SECRETS_PROVIDER"] || "passphrase";
   const hasPassphrase =
     io.env["PULUMI_CONFIG_PASSPHRASE"] !== undefined ||
