@@ -109,7 +109,12 @@ export = async () => {
         return { kind: "flux" };
       case "direct":
         // Config validation guarantees kubeApiServer for direct apps.
-        return { kind: "direct", apiServer: config.kubeApiServer ?? "", clusterName: config.stack };
+        return {
+          kind: "direct",
+          apiServer: config.kubeApiServer ?? "",
+          clusterName: config.stack,
+          rotation: app.tokenRotation,
+        };
       case "agent":
         switch (config.agent.accessAs) {
           case "impersonate":
@@ -143,7 +148,11 @@ export = async () => {
         app: app.name,
         namespace: app.namespace,
         method: app.method,
-        limitRange: config.namespace.limitRange,
+        // A deployer may change replicas and resources: the quota bounds what its pipeline can take.
+        quota: app.quota,
+        limitRange: config.appNamespaces.limitRange,
+        // Review stacks: the review CI/CD component creates an app per merge request.
+        reviewApps: config.environment === "review",
         ...(features.registryAuth ? { imagePullSecret: config.registryAuth.secretName } : {}),
         deployer: deployerOf(app),
       },
@@ -169,6 +178,45 @@ export = async () => {
     }
   }
 
+  // Registry pull secrets. By default one read_registry deploy token per app project, in that
+  // app's namespace only: a compromised namespace can pull only its own app's images.
+  const registries = new Map<string, RegistryAuth>();
+  const namespaceOutputs = (keys: readonly string[]) =>
+    Object.fromEntries(keys.map((app) => [app, appNamespaces.get(app)?.namespace ?? app]));
+  if (features.registryAuth && config.registryAuth.scope === "app") {
+    for (const app of apps) {
+      registries.set(
+        app.name,
+        new RegistryAuth(
+          `registry-${app.name}`,
+          {
+            ...config.registryAuth,
+            scope: "project",
+            project: app.project,
+            registryHost: gitlab.registryHost,
+            namespaces: namespaceOutputs([app.name]),
+          },
+          opts,
+        ),
+      );
+    }
+  } else if (features.registryAuth) {
+    const shared = new RegistryAuth(
+      "registry",
+      {
+        ...config.registryAuth,
+        scope: config.registryAuth.scope === "group" ? "group" : "project",
+        project: gitlab.projectPath,
+        group: gitlab.groupPath,
+        registryHost: gitlab.registryHost,
+        namespaces: namespaceOutputs(apps.map((a) => a.name)),
+      },
+      opts,
+    );
+    apps.forEach((app) => registries.set(app.name, shared));
+  }
+
+  // Flux pulls each app's artifact with the pull secret in the app's own namespace.
   const flux = features.flux
     ? new FluxBootstrap(
         "flux",
@@ -180,29 +228,15 @@ export = async () => {
           ...(features.registryAuth ? { registrySecretName: config.registryAuth.secretName } : {}),
           apps: apps
             .filter((a) => a.method === "flux")
-            .map((a) => ({
-              name: a.name,
-              namespace: appNamespaces.get(a.name)?.namespace ?? a.namespace,
-              artifactUrl: `oci://${a.image.repository}/manifests`,
-            })),
-        },
-        opts,
-      )
-    : undefined;
-
-  const registry = features.registryAuth
-    ? new RegistryAuth(
-        "registry",
-        {
-          ...config.registryAuth,
-          project: gitlab.projectPath,
-          group: gitlab.groupPath,
-          registryHost: gitlab.registryHost,
-          namespaces: {
-            ...Object.fromEntries([...appNamespaces].map(([app, ns]) => [app, ns.namespace])),
-            // Keys are app names (DNS labels, no dots), so this one cannot collide with an app.
-            ...(flux === undefined ? {} : { "flux.ns": flux.namespace }),
-          },
+            .map((a) => {
+              const pullSecret = registries.get(a.name)?.secrets[a.name];
+              return {
+                name: a.name,
+                namespace: appNamespaces.get(a.name)?.namespace ?? a.namespace,
+                artifactUrl: `oci://${a.image.repository}/manifests`,
+                ...(pullSecret === undefined ? {} : { pullSecret }),
+              };
+            }),
         },
         opts,
       )
@@ -281,8 +315,11 @@ export = async () => {
     /** What app pipelines pass to `kubectl config use-context` (agent apps). */
     ciKubeContext:
       agent === undefined ? undefined : agentKubeContext(gitlab.projectPath, config.agent.name),
-    registrySecretName: registry?.secretName,
-    registryTokenExpiresAt: registry?.expiresAt,
+    registrySecretName: features.registryAuth ? config.registryAuth.secretName : undefined,
+    /** Expiry (`YYYY-MM-DD`) of the deploy token behind each app's pull secret. */
+    registryTokenExpiresAt: Object.fromEntries(
+      [...registries].map(([app, registry]) => [app, registry.expiresAt]),
+    ),
     appNamespaceNames: Object.fromEntries(
       [...appNamespaces].map(([app, ns]) => [app, ns.namespace]),
     ),

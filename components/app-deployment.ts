@@ -48,7 +48,23 @@ export interface AppIngress {
   readonly host: string;
   /** `ingressClassName`; when omitted the cluster's default IngressClass applies. */
   readonly className?: string;
+  /** TLS for the host. Default none: the app is served over plain HTTP (`http://` URL). */
+  readonly tls?: AppIngressTls;
 }
+
+/** Where the Ingress's certificate comes from. */
+export interface AppIngressTls {
+  /** The `kubernetes.io/tls` Secret in the app's namespace holding the certificate. */
+  readonly secretName: string;
+  /**
+   * A cert-manager ClusterIssuer that issues the certificate into `secretName` (the
+   * `cert-manager.io/cluster-issuer` annotation). Default none: the Secret is provided otherwise.
+   */
+  readonly clusterIssuer?: string;
+}
+
+/** The annotation cert-manager's ingress-shim reads. */
+export const CLUSTER_ISSUER_ANNOTATION = "cert-manager.io/cluster-issuer";
 
 /** Arguments of {@link AppDeployment}. Every field is required unless marked optional. */
 export interface AppDeploymentArgs {
@@ -128,7 +144,7 @@ export class AppDeployment extends pulumi.ComponentResource {
   public readonly deploymentName: pulumi.Output<string>;
   /** `metadata.name` of the Service (the app's name): `http://<name>.<namespace>` in-cluster. */
   public readonly serviceName: pulumi.Output<string>;
-  /** `https://<ingress host>` once the Ingress exists; undefined without an Ingress. */
+  /** `https://<ingress host>` (`http://` without TLS) once the Ingress exists; undefined without an Ingress. */
   public readonly url: pulumi.Output<string> | undefined;
 
   constructor(name: string, args: AppDeploymentArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -168,14 +184,21 @@ export class AppDeployment extends pulumi.ComponentResource {
     }
     let url: pulumi.Output<string> | undefined;
     if (args.ingress !== undefined) {
-      const host = args.ingress.host;
+      const { tls } = args.ingress;
+      const issuer = tls?.clusterIssuer;
       const ingress = new k8s.networking.v1.Ingress(
         name,
-        { metadata, spec: ingressSpec(args.app, args.ingress) },
+        {
+          metadata:
+            issuer === undefined
+              ? metadata
+              : { ...metadata, annotations: { [CLUSTER_ISSUER_ANNOTATION]: issuer } },
+          spec: ingressSpec(args.app, args.ingress),
+        },
         // The Ingress's await looks up the Service's endpoints.
         { parent: this, dependsOn: [service] },
       );
-      url = ingress.metadata.name.apply(() => `https://${host}`);
+      url = ingress.metadata.name.apply(() => appUrl(args.ingress as AppIngress));
     }
 
     this.deploymentName = deployment.metadata.name;
@@ -314,13 +337,21 @@ export function podDisruptionBudgetSpec(
   };
 }
 
-/** The Ingress's spec: every path of `ingress.host` to the app's Service. */
+/** Where the app is reachable: `https://<host>` with TLS, else `http://<host>`. */
+export function appUrl(ingress: AppIngress): string {
+  return `${ingress.tls === undefined ? "http" : "https"}://${ingress.host}`;
+}
+
+/** The Ingress's spec: every path of `ingress.host` to the app's Service, with TLS if given. */
 export function ingressSpec(
   app: string,
   ingress: AppIngress,
 ): k8s.types.input.networking.v1.IngressSpec {
   return {
     ...(ingress.className === undefined ? {} : { ingressClassName: ingress.className }),
+    ...(ingress.tls === undefined
+      ? {}
+      : { tls: [{ hosts: [ingress.host], secretName: ingress.tls.secretName }] }),
     rules: [
       {
         host: ingress.host,
@@ -406,6 +437,23 @@ export function appDeploymentProblems(args: AppDeploymentArgs): string[] {
     );
     if (className !== undefined) {
       expect(DNS_SUBDOMAIN.test(className), "ingress.className", "an IngressClass name", className);
+    }
+    const tls = args.ingress.tls;
+    if (tls !== undefined) {
+      expect(
+        DNS_SUBDOMAIN.test(tls.secretName),
+        "ingress.tls.secretName",
+        "a Secret name",
+        tls.secretName,
+      );
+      if (tls.clusterIssuer !== undefined) {
+        expect(
+          DNS_SUBDOMAIN.test(tls.clusterIssuer),
+          "ingress.tls.clusterIssuer",
+          "a ClusterIssuer name",
+          tls.clusterIssuer,
+        );
+      }
     }
   }
   expect(

@@ -23,6 +23,12 @@ export type AppDeployer =
       readonly apiServer: string;
       /** Cluster name in the generated kubeconfig. */
       readonly clusterName: string;
+      /**
+       * Token rotation marker. Changing it replaces the token Secret (the old token is revoked
+       * when its Secret is deleted, then a new one is issued), and the published `KUBE_TOKEN`
+       * follows. Default `"1"`.
+       */
+      readonly rotation?: string;
     }
   | {
       readonly kind: "impersonate";
@@ -65,6 +71,12 @@ export interface AppNamespaceArgs {
   readonly imagePullSecret?: string;
   /** Who may deploy. */
   readonly deployer: AppDeployer;
+  /**
+   * Review apps: the deployer may also create and delete Deployments, Services and Ingresses in
+   * the namespace ({@link REVIEW_DEPLOYER_RULES}), as the `review` CI/CD component does for every
+   * merge request. Default `false`: the deployer only rolls out the existing Deployment.
+   */
+  readonly reviewApps?: boolean;
 }
 
 /** The Kubernetes name of the Role (and RoleBinding) CI deploys with. */
@@ -100,6 +112,25 @@ export const DEPLOYER_RULES: readonly k8s.types.input.rbac.v1.PolicyRule[] = [
   { apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch"] },
   { apiGroups: [""], resources: ["pods/log"], verbs: ["get"] },
   { apiGroups: [""], resources: ["events"], verbs: ["get", "list", "watch"] },
+];
+
+/**
+ * What the `review` CI/CD component (templates/review.yml) needs besides {@link DEPLOYER_RULES}:
+ * create one Deployment, Service and Ingress per merge request and delete them when it closes.
+ * Namespaced, in a namespace that holds nothing but this app's review objects, under its quota.
+ */
+export const REVIEW_DEPLOYER_RULES: readonly k8s.types.input.rbac.v1.PolicyRule[] = [
+  { apiGroups: ["apps"], resources: ["deployments"], verbs: ["create", "delete"] },
+  {
+    apiGroups: [""],
+    resources: ["services"],
+    verbs: ["get", "list", "watch", "create", "patch", "delete"],
+  },
+  {
+    apiGroups: ["networking.k8s.io"],
+    resources: ["ingresses"],
+    verbs: ["get", "list", "watch", "create", "patch", "delete"],
+  },
 ];
 
 /**
@@ -186,7 +217,14 @@ export class AppNamespace extends pulumi.ComponentResource {
           },
           type: "kubernetes.io/service-account-token",
         },
-        { parent: this, dependsOn: [account] },
+        {
+          parent: this,
+          dependsOn: [account],
+          // Rotation: a new marker replaces the Secret. Deleted first, since its name is fixed;
+          // deleting it is what revokes the old token (the token controller invalidates it).
+          replacementTrigger: deployer.rotation ?? "1",
+          deleteBeforeReplace: true,
+        },
       );
       kubeToken = pulumi.secret(
         tokenSecret.data.apply((data) => decodeBase64(requireKey(data, "token", args.app))),
@@ -214,7 +252,7 @@ export class AppNamespace extends pulumi.ComponentResource {
         `${name}-deployer-role`,
         {
           metadata: { name: DEPLOYER_ROLE, namespace, labels: deployerLabels },
-          rules: [...DEPLOYER_RULES],
+          rules: [...DEPLOYER_RULES, ...(args.reviewApps === true ? REVIEW_DEPLOYER_RULES : [])],
         },
         { parent: this },
       );

@@ -17,6 +17,11 @@ export interface FluxApp {
   readonly namespace: pulumi.Input<string>;
   /** `oci://…` URL of the manifests artifact, e.g. `oci://registry.example.com/acme/web/manifests`. */
   readonly artifactUrl: string;
+  /**
+   * The pull Secret the OCIRepository reads (`registrySecretName` in the app's namespace), so the
+   * source waits for it instead of failing its first pull. None when the artifacts are public.
+   */
+  readonly pullSecret?: pulumi.Resource;
 }
 
 /** Arguments of {@link FluxBootstrap}. */
@@ -119,7 +124,7 @@ function createFluxApp(
       spec: ociRepositorySpec(app, args),
     },
     // CRDs come with the release (pulumi-kubernetes#1735: custom resources need their CRDs first).
-    { parent, dependsOn: [release] },
+    { parent, dependsOn: [release, ...(app.pullSecret === undefined ? [] : [app.pullSecret])] },
   );
   new k8s.apiextensions.CustomResource(
     `${name}-kustomization`,

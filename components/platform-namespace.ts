@@ -11,12 +11,16 @@ export interface NamespaceQuota {
   readonly pods: number;
 }
 
-/** Container defaults of a namespace's LimitRange. */
+/** Container defaults (and optional maximums) of a namespace's LimitRange. */
 export interface NamespaceLimitRange {
   readonly defaultRequestCpu: string;
   readonly defaultRequestMemory: string;
   readonly defaultLimitCpu: string;
   readonly defaultLimitMemory: string;
+  /** The largest CPU limit one container may have. Default none. */
+  readonly maxCpu?: string;
+  /** The largest memory limit one container may have. Default none. */
+  readonly maxMemory?: string;
 }
 
 /** Arguments of {@link PlatformNamespace}. */
@@ -99,5 +103,13 @@ export function limitRangeItem(l: NamespaceLimitRange): k8s.types.input.core.v1.
     type: "Container",
     defaultRequest: { cpu: l.defaultRequestCpu, memory: l.defaultRequestMemory },
     default: { cpu: l.defaultLimitCpu, memory: l.defaultLimitMemory },
+    ...(l.maxCpu === undefined && l.maxMemory === undefined
+      ? {}
+      : {
+          max: {
+            ...(l.maxCpu === undefined ? {} : { cpu: l.maxCpu }),
+            ...(l.maxMemory === undefined ? {} : { memory: l.maxMemory }),
+          },
+        }),
   };
 }

@@ -23,6 +23,13 @@ export interface EnvironmentDefaults {
   readonly features: Features;
   readonly quota: NamespaceSettings["quota"];
   readonly limitRange: NamespaceSettings["limitRange"];
+  /** ResourceQuota of each app namespace. */
+  readonly appQuota: NamespaceSettings["quota"];
+  /** LimitRange of each app namespace, with the largest container allowed. */
+  readonly appLimitRange: NamespaceSettings["limitRange"] & {
+    readonly maxCpu: string;
+    readonly maxMemory: string;
+  };
   readonly runnerConcurrent: number;
   readonly runnerAccessLevel: "not_protected" | "ref_protected";
   readonly runnerResources: {
@@ -70,6 +77,11 @@ export interface EnvironmentDefaults {
      * the stack's environment (`agent.restrictToEnvironment`); config cannot turn either off.
      */
     readonly agentRefRulesEnforced: boolean;
+    /**
+     * `registryAuth.scope` `project` or `group` is allowed: one token copied into every app
+     * namespace, so one compromised namespace could pull every image it reaches.
+     */
+    readonly sharedRegistryTokenAllowed: boolean;
   };
 }
 
@@ -114,6 +126,21 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, EnvironmentDefau
       defaultLimitCpu: "500m",
       defaultLimitMemory: "512Mi",
     },
+    appQuota: {
+      requestsCpu: "2",
+      requestsMemory: "2Gi",
+      limitsCpu: "4",
+      limitsMemory: "4Gi",
+      pods: 10,
+    },
+    appLimitRange: {
+      defaultRequestCpu: "50m",
+      defaultRequestMemory: "64Mi",
+      defaultLimitCpu: "250m",
+      defaultLimitMemory: "256Mi",
+      maxCpu: "1",
+      maxMemory: "1Gi",
+    },
     runnerConcurrent: 4,
     runnerAccessLevel: "not_protected",
     runnerResources,
@@ -135,6 +162,7 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, EnvironmentDefau
       allowCiJobAccess: true,
       allowAgentAccess: true,
       agentRefRulesEnforced: false,
+      sharedRegistryTokenAllowed: true,
     },
   },
   staging: {
@@ -151,6 +179,21 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, EnvironmentDefau
       defaultRequestMemory: "128Mi",
       defaultLimitCpu: "1",
       defaultLimitMemory: "1Gi",
+    },
+    appQuota: {
+      requestsCpu: "4",
+      requestsMemory: "8Gi",
+      limitsCpu: "8",
+      limitsMemory: "16Gi",
+      pods: 20,
+    },
+    appLimitRange: {
+      defaultRequestCpu: "100m",
+      defaultRequestMemory: "128Mi",
+      defaultLimitCpu: "500m",
+      defaultLimitMemory: "512Mi",
+      maxCpu: "2",
+      maxMemory: "2Gi",
     },
     runnerConcurrent: 8,
     runnerAccessLevel: "not_protected",
@@ -173,6 +216,7 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, EnvironmentDefau
       allowCiJobAccess: true,
       allowAgentAccess: false,
       agentRefRulesEnforced: true,
+      sharedRegistryTokenAllowed: false,
     },
   },
   production: {
@@ -189,6 +233,21 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, EnvironmentDefau
       defaultRequestMemory: "256Mi",
       defaultLimitCpu: "1",
       defaultLimitMemory: "1Gi",
+    },
+    appQuota: {
+      requestsCpu: "8",
+      requestsMemory: "16Gi",
+      limitsCpu: "16",
+      limitsMemory: "32Gi",
+      pods: 40,
+    },
+    appLimitRange: {
+      defaultRequestCpu: "250m",
+      defaultRequestMemory: "256Mi",
+      defaultLimitCpu: "1",
+      defaultLimitMemory: "1Gi",
+      maxCpu: "4",
+      maxMemory: "8Gi",
     },
     runnerConcurrent: 10,
     runnerAccessLevel: "ref_protected",
@@ -211,6 +270,7 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, EnvironmentDefau
       allowCiJobAccess: false,
       allowAgentAccess: false,
       agentRefRulesEnforced: true,
+      sharedRegistryTokenAllowed: false,
     },
   },
   review: {
@@ -228,6 +288,21 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, EnvironmentDefau
       defaultRequestMemory: "64Mi",
       defaultLimitCpu: "250m",
       defaultLimitMemory: "256Mi",
+    },
+    appQuota: {
+      requestsCpu: "1",
+      requestsMemory: "1Gi",
+      limitsCpu: "2",
+      limitsMemory: "2Gi",
+      pods: 6,
+    },
+    appLimitRange: {
+      defaultRequestCpu: "50m",
+      defaultRequestMemory: "64Mi",
+      defaultLimitCpu: "250m",
+      defaultLimitMemory: "256Mi",
+      maxCpu: "500m",
+      maxMemory: "512Mi",
     },
     runnerConcurrent: 2,
     runnerAccessLevel: "not_protected",
@@ -250,6 +325,7 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, EnvironmentDefau
       allowCiJobAccess: true,
       allowAgentAccess: true,
       agentRefRulesEnforced: false,
+      sharedRegistryTokenAllowed: true,
     },
   },
 };

@@ -97,6 +97,20 @@ export interface NamespaceSettings {
   };
 }
 
+/**
+ * Bounds of every app namespace: a deployer may change replicas and resources through its
+ * Deployment, so one app's pipeline must not be able to exhaust the cluster.
+ */
+export interface AppNamespacesSettings {
+  /** ResourceQuota of each app namespace (an app may override it: `apps[].quota`). */
+  readonly quota: NamespaceSettings["quota"];
+  /** LimitRange of each app namespace: defaults plus the largest container allowed. */
+  readonly limitRange: NamespaceSettings["limitRange"] & {
+    readonly maxCpu: string;
+    readonly maxMemory: string;
+  };
+}
+
 /** A node taint the runner's job pods tolerate. */
 export interface Toleration {
   readonly key: string | undefined;
@@ -150,7 +164,12 @@ export interface RunnerSettings {
 /** Registry pull-secret settings. */
 export interface RegistryAuthSettings {
   readonly secretName: string;
-  readonly scope: "project" | "group";
+  /**
+   * Whose deploy token fills the pull secrets: `app`, one token per app project, present only in
+   * that app's namespace (a compromised namespace pulls only its own app's images); `project` or
+   * `group`, one token of the platform project or of the group copied into every namespace.
+   */
+  readonly scope: "app" | "project" | "group";
   /** Explicit expiry (`YYYY-MM-DD`); changing it rotates the token and every pull secret. */
   readonly expiresAt: string | undefined;
   /** When `expiresAt` is unset: days from the token's creation until it expires. */
@@ -240,8 +259,20 @@ export interface AppSettings {
   readonly replicas: number;
   readonly resources: ContainerResources;
   readonly method: DeployMethod;
-  readonly ingress: { readonly host: string; readonly className: string | undefined } | undefined;
+  readonly ingress:
+    | {
+        readonly host: string;
+        readonly className: string | undefined;
+        /** TLS: the certificate's Secret, and the cert-manager ClusterIssuer that fills it. */
+        readonly tls:
+          { readonly secretName: string; readonly clusterIssuer: string | undefined } | undefined;
+      }
+    | undefined;
   readonly podDisruptionBudget: boolean;
+  /** The ResourceQuota of the app's namespace (`appNamespaces.quota` unless the app overrides it). */
+  readonly quota: NamespaceSettings["quota"];
+  /** `direct` apps: rotation marker of the deployer token; a new value issues a new token. */
+  readonly tokenRotation: string;
 }
 
 /** The whole validated configuration of one stack. */
@@ -255,6 +286,7 @@ export interface EnvironmentConfig {
   readonly gitlab: GitLabSettings;
   readonly features: Features;
   readonly namespace: NamespaceSettings;
+  readonly appNamespaces: AppNamespacesSettings;
   readonly runner: RunnerSettings;
   readonly registryAuth: RegistryAuthSettings;
   readonly ciVariables: readonly CiVariableSettings[];

@@ -147,11 +147,18 @@ function resolve(source: ConfigSource, raw: RawConfig, url: URL | undefined): En
       quota: { ...d.quota, ...stripUndefined(raw.namespace?.quota ?? {}) },
       limitRange: { ...d.limitRange, ...stripUndefined(raw.namespace?.limitRange ?? {}) },
     },
+    appNamespaces: {
+      quota: { ...d.appQuota, ...stripUndefined(raw.appNamespaces?.quota ?? {}) },
+      limitRange: {
+        ...d.appLimitRange,
+        ...stripUndefined(raw.appNamespaces?.limitRange ?? {}),
+      },
+    },
     runner: resolveRunner(source, raw),
     registryAuth: {
       secretName: raw.registryAuth?.secretName ?? "gitlab-registry-auth",
-      // A project deploy token pulls only its own project's images; apps live in other projects.
-      scope: raw.registryAuth?.scope ?? (raw.gitlab.groupPath === undefined ? "project" : "group"),
+      // One token per app project, in that app's namespace only: least privilege by default.
+      scope: raw.registryAuth?.scope ?? "app",
       expiresAt: raw.registryAuth?.expiresAt,
       lifetimeDays: raw.registryAuth?.lifetimeDays ?? 365,
     },
@@ -280,8 +287,24 @@ function resolveApps(source: ConfigSource, raw: RawConfig, registryHost: string)
     ingress:
       a.ingress === undefined
         ? undefined
-        : { host: a.ingress.host, className: a.ingress.className },
+        : {
+            host: a.ingress.host,
+            className: a.ingress.className,
+            tls:
+              a.ingress.tls === undefined
+                ? undefined
+                : {
+                    secretName: a.ingress.tls.secretName ?? `${a.name}-tls`,
+                    clusterIssuer: a.ingress.tls.clusterIssuer,
+                  },
+          },
     podDisruptionBudget: a.podDisruptionBudget ?? d.podDisruptionBudget,
+    tokenRotation: a.tokenRotation ?? "1",
+    quota: {
+      ...d.appQuota,
+      ...stripUndefined(raw.appNamespaces?.quota ?? {}),
+      ...stripUndefined(a.quota ?? {}),
+    },
   }));
 }
 

@@ -88,23 +88,34 @@ const gitlab = z.strictObject({
   adoptExisting: z.array(z.enum(["environments", "variables"])).optional(),
 });
 
+const quota = z.strictObject({
+  requestsCpu: quantity.optional(),
+  requestsMemory: quantity.optional(),
+  limitsCpu: quantity.optional(),
+  limitsMemory: quantity.optional(),
+  pods: positiveInt(10000).optional(),
+});
+
+const limitRangeDefaults = {
+  defaultRequestCpu: quantity.optional(),
+  defaultRequestMemory: quantity.optional(),
+  defaultLimitCpu: quantity.optional(),
+  defaultLimitMemory: quantity.optional(),
+};
+
 const namespace = z.strictObject({
   name: dnsLabel.optional(),
-  quota: z
-    .strictObject({
-      requestsCpu: quantity.optional(),
-      requestsMemory: quantity.optional(),
-      limitsCpu: quantity.optional(),
-      limitsMemory: quantity.optional(),
-      pods: positiveInt(10000).optional(),
-    })
-    .optional(),
+  quota: quota.optional(),
+  limitRange: z.strictObject(limitRangeDefaults).optional(),
+});
+
+const appNamespaces = z.strictObject({
+  quota: quota.optional(),
   limitRange: z
     .strictObject({
-      defaultRequestCpu: quantity.optional(),
-      defaultRequestMemory: quantity.optional(),
-      defaultLimitCpu: quantity.optional(),
-      defaultLimitMemory: quantity.optional(),
+      ...limitRangeDefaults,
+      maxCpu: quantity.optional(),
+      maxMemory: quantity.optional(),
     })
     .optional(),
 });
@@ -167,7 +178,7 @@ const runner = z.strictObject({
 
 const registryAuth = z.strictObject({
   secretName: dnsSubdomain.optional(),
-  scope: z.enum(["project", "group"]).optional(),
+  scope: z.enum(["app", "project", "group"]).optional(),
   expiresAt: date.optional(),
   lifetimeDays: positiveInt(3650).optional(),
 });
@@ -261,9 +272,17 @@ const app = z.strictObject({
         .string()
         .regex(LOWERCASE_HOSTNAME, "expected a lowercase host name without scheme or path"),
       className: nonEmpty.optional(),
+      tls: z
+        .strictObject({
+          secretName: dnsSubdomain.optional(),
+          clusterIssuer: dnsSubdomain.optional(),
+        })
+        .optional(),
     })
     .optional(),
   podDisruptionBudget: z.boolean().optional(),
+  quota: quota.optional(),
+  tokenRotation: nonEmpty.optional(),
 });
 
 /** The whole project namespace as one strict object: an unknown key is an error. */
@@ -277,6 +296,7 @@ export const rawConfigSchema = z.strictObject({
   gitlab,
   features: features.optional(),
   namespace: namespace.optional(),
+  appNamespaces: appNamespaces.optional(),
   runner: runner.optional(),
   registryAuth: registryAuth.optional(),
   ciVariables: z.array(ciVariable).optional(),

@@ -99,6 +99,7 @@ build_tool() {
   local name="$1" version="$2" dir="$3" fn="$4" stage start end secs logf
   require_go
   stage="$(mktemp -d "$E2E_TOOLS_CACHE/.stage-$name.XXXXXX")"
+  chmod 0755 "$stage"
   logf="$LOG_DIR/$name-$version.log"
   log "building $name $version (log: $logf)"
   start="$(date +%s)"
@@ -199,7 +200,7 @@ build_langhost() {
   cd "$src"
   go mod init e2e.local/pulumi-language-nodejs
   go mod edit -go=1.26 -require="github.com/pulumi/pulumi/sdk/v3@v$v"
-  CGO_ENABLED=0 go build -mod=mod -trimpath -ldflags "-s -w -X main.version=$v-e2e" \
+  CGO_ENABLED=0 go build -mod=mod -trimpath -tags osusergo,grpcnotrace -ldflags "-s -w -X main.version=$v-e2e" \
     -o "$out/bin/pulumi-language-nodejs" .
 }
 

@@ -1,4 +1,4 @@
-import { DNS_LABEL, IMAGE_REPOSITORY } from "../../components/formats";
+import { DNS_LABEL, IMAGE_REPOSITORY, parseQuantity } from "../../components/formats";
 import { ENVIRONMENT_DEFAULTS } from "../defaults";
 import { problem } from "../errors";
 import { AppSettings } from "../model";
@@ -215,6 +215,58 @@ export const notManagedNamespace: ItemRule<AppSettings> = {
       : [],
 };
 
+/**
+ * The app fits its namespace's ResourceQuota during a rollout (one surge pod: `maxSurge: 1`),
+ * or the rollout would stall on a quota the platform itself set.
+ */
+export const fitsQuota: ItemRule<AppSettings> = {
+  name: "apps.fitsQuota",
+  paths: ["apps[].quota.*"],
+  check: (a, i) => {
+    // Requests above limits are reported on their own (resourcesWithinLimits).
+    if (requestsWithinLimits("", a.resources).length > 0) {
+      return [];
+    }
+    const pods = a.replicas + 1;
+    const replicas = `${a.replicas} replica${a.replicas === 1 ? "" : "s"} and one surge pod`;
+    const over = (
+      per: string,
+      hard: string | number,
+      field: string,
+      what: string,
+    ): string | undefined =>
+      parseQuantity(String(per)) * pods > parseQuantity(String(hard))
+        ? `apps[${i}].quota.${field}: expected at least ${pods} × ${what} "${per}" (${replicas}), got "${hard}"`
+        : undefined;
+    return [
+      pods > a.quota.pods
+        ? `apps[${i}].quota.pods: expected at least ${pods} (${replicas}), got ${a.quota.pods}`
+        : undefined,
+      over(a.resources.cpuRequest, a.quota.requestsCpu, "requestsCpu", "cpuRequest"),
+      over(a.resources.memoryRequest, a.quota.requestsMemory, "requestsMemory", "memoryRequest"),
+      over(a.resources.cpuLimit, a.quota.limitsCpu, "limitsCpu", "cpuLimit"),
+      over(a.resources.memoryLimit, a.quota.limitsMemory, "limitsMemory", "memoryLimit"),
+    ].filter((p): p is string => p !== undefined);
+  },
+};
+
+/** The app's container is within its namespace's LimitRange maximum, or the API refuses its pods. */
+export const withinLimitRangeMax: ItemRule<AppSettings> = {
+  name: "apps.withinLimitRangeMax",
+  paths: ["apps[].resources.cpuLimit", "apps[].resources.memoryLimit"],
+  check: (a, i, _apps, config) => {
+    const { maxCpu, maxMemory } = config.appNamespaces.limitRange;
+    return [
+      parseQuantity(a.resources.cpuLimit) > parseQuantity(maxCpu)
+        ? `apps[${i}].resources.cpuLimit: expected at most appNamespaces.limitRange.maxCpu "${maxCpu}", got "${a.resources.cpuLimit}"`
+        : undefined,
+      parseQuantity(a.resources.memoryLimit) > parseQuantity(maxMemory)
+        ? `apps[${i}].resources.memoryLimit: expected at most appNamespaces.limitRange.maxMemory "${maxMemory}", got "${a.resources.memoryLimit}"`
+        : undefined,
+    ].filter((p): p is string => p !== undefined);
+  },
+};
+
 /** The rules of this area: two passes over the apps, each reporting an app's problems together. */
 export const appRules: readonly RuleEntry[] = [
   eachItem("apps", (config) => config.apps, [
@@ -234,5 +286,7 @@ export const appRules: readonly RuleEntry[] = [
     ingressHostFitsEnvironmentUrl,
     derivedNamespaceValid,
     notManagedNamespace,
+    fitsQuota,
+    withinLimitRangeMax,
   ]),
 ];

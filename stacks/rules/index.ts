@@ -15,8 +15,19 @@ import {
   groupPathWithGroupId,
   publishedCredentialsProtected,
 } from "./gitlab";
-import { limitRangeRequestsWithinLimits, namespaceRules, namespacesDistinct } from "./namespaces";
-import { expiryInFuture, projectTokenReachesImages, registryRules } from "./registry";
+import {
+  appLimitRangeConsistent,
+  limitRangeRequestsWithinLimits,
+  namespaceRules,
+  namespacesDistinct,
+} from "./namespaces";
+import {
+  appTokenReachesImage,
+  expiryInFuture,
+  projectTokenReachesImages,
+  registryRules,
+  sharedTokenAllowed,
+} from "./registry";
 import { RuleEntry } from "./rule";
 import { runnerRules } from "./runner";
 import { variableRules } from "./variables";
@@ -55,9 +66,12 @@ export const RULES: readonly RuleEntry[] = [
   namespacesDistinct,
   ...agentRules,
   projectTokenReachesImages,
+  appTokenReachesImage,
+  sharedTokenAllowed,
   publishedCredentialsProtected,
   ...runnerRules,
   limitRangeRequestsWithinLimits,
+  appLimitRangeConsistent,
   expiryInFuture,
   ...variableRules,
   ...appRules,

@@ -1,3 +1,4 @@
+import { parseQuantity } from "../../components/formats";
 import { Rule, requestsWithinLimits } from "./rule";
 
 /** Rules about the namespaces a stack creates: `namespace.*`, `agent.namespace`, `flux.namespace`, `apps[].namespace`. */
@@ -64,5 +65,46 @@ export const limitRangeRequestsWithinLimits: Rule = {
     ),
 };
 
+/** App namespaces' LimitRange: default requests within default limits, defaults within the maximum. */
+export const appLimitRangeConsistent: Rule = {
+  name: "namespaces.appLimitRangeConsistent",
+  paths: ["appNamespaces.limitRange.*"],
+  check: (config) => {
+    const l = config.appNamespaces.limitRange;
+    const path = "appNamespaces.limitRange";
+    return [
+      ...requestsWithinLimits(
+        path,
+        {
+          cpuRequest: l.defaultRequestCpu,
+          cpuLimit: l.defaultLimitCpu,
+          memoryRequest: l.defaultRequestMemory,
+          memoryLimit: l.defaultLimitMemory,
+        },
+        {
+          cpuRequest: "defaultRequestCpu",
+          cpuLimit: "defaultLimitCpu",
+          memoryRequest: "defaultRequestMemory",
+          memoryLimit: "defaultLimitMemory",
+        },
+      ),
+      ...(parseQuantity(l.defaultLimitCpu) > parseQuantity(l.maxCpu)
+        ? [
+            `${path}.defaultLimitCpu: expected at most maxCpu "${l.maxCpu}", got "${l.defaultLimitCpu}"`,
+          ]
+        : []),
+      ...(parseQuantity(l.defaultLimitMemory) > parseQuantity(l.maxMemory)
+        ? [
+            `${path}.defaultLimitMemory: expected at most maxMemory "${l.maxMemory}", got "${l.defaultLimitMemory}"`,
+          ]
+        : []),
+    ];
+  },
+};
+
 /** The rules of this area. */
-export const namespaceRules: readonly Rule[] = [namespacesDistinct, limitRangeRequestsWithinLimits];
+export const namespaceRules: readonly Rule[] = [
+  namespacesDistinct,
+  limitRangeRequestsWithinLimits,
+  appLimitRangeConsistent,
+];

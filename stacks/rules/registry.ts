@@ -1,3 +1,4 @@
+import { ENVIRONMENT_DEFAULTS } from "../defaults";
 import { problem } from "../errors";
 import { Rule } from "./rule";
 
@@ -16,11 +17,49 @@ export const projectTokenReachesImages: Rule = {
       const repo = a.image.repository;
       return repo !== own && !repo.startsWith(`${own}/`)
         ? [
-            `registryAuth.scope: expected "group" (a project deploy token of ${config.gitlab.projectPath} cannot pull apps[${i}]'s image "${repo}"), got "project"`,
+            `registryAuth.scope: expected "app" or "group" (a project deploy token of ${config.gitlab.projectPath} cannot pull apps[${i}]'s image "${repo}"), got "project"`,
           ]
         : [];
     });
   },
+};
+
+/** An app's own project deploy token reads only that project's registry. */
+export const appTokenReachesImage: Rule = {
+  name: "registry.appTokenReachesImage",
+  paths: ["apps[].image.repository"],
+  check: (config) => {
+    if (!config.features.registryAuth || config.registryAuth.scope !== "app") {
+      return [];
+    }
+    return config.apps.flatMap((a, i) => {
+      const own = `${config.gitlab.registryHost}/${a.project.toLowerCase()}`;
+      const repo = a.image.repository;
+      return repo !== own && !repo.startsWith(`${own}/`)
+        ? [
+            `apps[${i}].image.repository: expected an image of ${a.project}'s own registry ("${own}" or below: with registryAuth.scope "app" each app pulls with its project's deploy token), got "${repo}"`,
+          ]
+        : [];
+    });
+  },
+};
+
+/** One token in every namespace: not where a compromised namespace must stay contained. */
+export const sharedTokenAllowed: Rule = {
+  name: "registry.sharedTokenAllowed",
+  paths: ["registryAuth.scope"],
+  check: (config, raw) =>
+    config.features.registryAuth &&
+    config.registryAuth.scope !== "app" &&
+    !ENVIRONMENT_DEFAULTS[config.environment].rules.sharedRegistryTokenAllowed
+      ? [
+          problem(
+            ["registryAuth", "scope"],
+            `expected "app" in ${config.environment} (a shared deploy token in every app namespace lets one compromised namespace pull every image)`,
+            raw,
+          ),
+        ]
+      : [],
 };
 
 /** An explicit expiry lies ahead. */
@@ -38,4 +77,9 @@ function today(): string {
 }
 
 /** The rules of this area. */
-export const registryRules: readonly Rule[] = [projectTokenReachesImages, expiryInFuture];
+export const registryRules: readonly Rule[] = [
+  projectTokenReachesImages,
+  appTokenReachesImage,
+  sharedTokenAllowed,
+  expiryInFuture,
+];

@@ -82,6 +82,25 @@ describe("AppNamespace, direct", () => {
   const build = () =>
     record((provider) => new AppNamespace("web", args({ quota, limitRange }), { provider }));
 
+  test("a new rotation marker is the token Secret's replacement trigger", async () => {
+    const { resources } = await record(
+      (provider) =>
+        new AppNamespace(
+          "web",
+          args({
+            deployer: {
+              kind: "direct",
+              apiServer: "https://k8s.example.com:6443",
+              clusterName: "dev",
+              rotation: "2026-11",
+            },
+          }),
+          { provider },
+        ),
+    );
+    expect(resources.find(T.secret, "web-deployer-token").replacementTrigger).toBe("2026-11");
+  });
+
   test("creates the namespace, both ServiceAccounts, the token Secret, the Role and its binding", async () => {
     const { resources } = await build();
     expect(resources.countByType()).toEqual({
@@ -191,6 +210,29 @@ describe("AppNamespace, direct", () => {
       },
     });
     expect(secret.dependencies).toContain(account.urn);
+    // Rotation: the default marker, and a fixed name, so the old Secret goes first.
+    expect(secret.replacementTrigger).toBe("1");
+    expect(secret.deleteBeforeReplace).toBe(true);
+  });
+
+  test("review apps: the Role also lets CI create and delete Deployments, Services and Ingresses there", async () => {
+    const { resources } = await record(
+      (provider) => new AppNamespace("web", args({ reviewApps: true }), { provider }),
+    );
+    expect(resources.find(T.role, "web-deployer-role").inputs["rules"]).toEqual([
+      ...RULES,
+      { apiGroups: ["apps"], resources: ["deployments"], verbs: ["create", "delete"] },
+      {
+        apiGroups: [""],
+        resources: ["services"],
+        verbs: ["get", "list", "watch", "create", "patch", "delete"],
+      },
+      {
+        apiGroups: ["networking.k8s.io"],
+        resources: ["ingresses"],
+        verbs: ["get", "list", "watch", "create", "patch", "delete"],
+      },
+    ]);
   });
 
   test("Role grants exactly the rollout rules; the binding names the deployer ServiceAccount", async () => {

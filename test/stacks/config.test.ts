@@ -279,7 +279,8 @@ describe("per-environment defaults", () => {
     expect(selfManaged.apps[0]?.image.repository).toBe("registry.gitlab.example.com/acme/web");
     expect(selfManaged.agent.projects).toEqual(["Acme/Web"]);
     expect(selfManaged.agent.namespace).toBe("gitlab-agent");
-    expect(selfManaged.registryAuth.scope).toBe("group");
+    // One deploy token per app project, in that app's namespace only.
+    expect(selfManaged.registryAuth.scope).toBe("app");
     // Only apps deployed through the agent are authorized to use it.
     const mixed = parseEnvironmentConfig(
       source({

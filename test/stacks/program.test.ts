@@ -1,3 +1,4 @@
+import { parse } from "yaml";
 import { ProgramRun, runProgram } from "../harness/program";
 import { RecordedResource, Resources } from "../harness/mocks";
 import { schemaProblems } from "../harness/k8s-schema";
@@ -17,7 +18,7 @@ beforeAll(async () => {
   for (const stack of STACKS) {
     runs.set(stack, await runProgram(stack));
   }
-}, 120_000);
+}, 300_000);
 
 function run(stack: string): ProgramRun {
   const r = runs.get(stack);
@@ -89,9 +90,25 @@ const COMPONENTS = {
   "platform:ci:GitLabRunner": 1,
   "platform:apps:AppNamespace": 2,
   "platform:apps:AppDeployment": 2,
-  "platform:registry:RegistryAuth": 1,
+  "platform:registry:RegistryAuth": 2,
   "platform:ci:CiVariables": 1,
   "platform:ci:GitLabEnvironments": 1,
+};
+
+/** Staging also delivers `docs` with Flux: its namespace, pull secret and the Flux install. */
+const STAGING_COMPONENTS = {
+  ...COMPONENTS,
+  "platform:cluster:PlatformNamespace": 6,
+  "platform:apps:AppNamespace": 3,
+  "platform:registry:RegistryAuth": 3,
+  "platform:flux:FluxBootstrap": 1,
+};
+
+/** The apps of each shipped stack. */
+const APPS: Record<(typeof STACKS)[number], string[]> = {
+  dev: ["web", "api"],
+  staging: ["web", "api", "docs"],
+  production: ["web", "api"],
 };
 
 function componentCounts(resources: Resources): Record<string, number> {
@@ -131,8 +148,10 @@ describe.each(STACKS)("stack %s", (stack) => {
     });
   });
 
-  test("gets the namespace, runner, registry auth, CI variables, agent, environments and both apps", () => {
-    expect(componentCounts(run(stack).resources)).toEqual(COMPONENTS);
+  test("gets the namespace, runner, registry auth, CI variables, agent, environments and its apps", () => {
+    expect(componentCounts(run(stack).resources)).toEqual(
+      stack === "staging" ? STAGING_COMPONENTS : COMPONENTS,
+    );
   });
 
   test("the managed namespace enforces baseline, app namespaces restricted, with a job quota", () => {
@@ -141,10 +160,9 @@ describe.each(STACKS)("stack %s", (stack) => {
       meta(byObjectName(resources, "kubernetes:core/v1:Namespace", name)).labels?.[
         "pod-security.kubernetes.io/enforce"
       ];
-    expect([level("gitlab-managed-apps"), level("web"), level("api")]).toEqual([
+    expect([level("gitlab-managed-apps"), ...APPS[stack].map(level)]).toEqual([
       "baseline",
-      "restricted",
-      "restricted",
+      ...APPS[stack].map(() => "restricted"),
     ]);
     expect(
       byObjectName(
@@ -196,11 +214,20 @@ describe.each(STACKS)("stack %s", (stack) => {
       branch: "main",
       filePath: `.gitlab/agents/${stack}/config.yaml`,
     });
+    // Every entry: only jobs that declare this environment, and (staging, production) only
+    // pipelines of protected refs.
+    const config = parse(String(file.inputs["content"])) as {
+      ci_access: { projects: Record<string, unknown>[] };
+    };
+    for (const entry of config.ci_access.projects) {
+      expect(entry["environments"]).toEqual([stack]);
+      expect(entry["protected_branches_only"]).toBe(stack === "dev" ? undefined : true);
+    }
   });
 
   test("a dockerconfigjson pull secret sits in every app namespace and app ServiceAccounts use it", () => {
     const { resources } = run(stack);
-    for (const app of ["web", "api"]) {
+    for (const app of APPS[stack]) {
       const pull = byObjectName(
         resources,
         "kubernetes:core/v1:Secret",
@@ -212,11 +239,21 @@ describe.each(STACKS)("stack %s", (stack) => {
       const sa = byObjectName(resources, "kubernetes:core/v1:ServiceAccount", app, app);
       expect(sa.inputs["imagePullSecrets"]).toEqual([{ name: "gitlab-registry-auth" }]);
     }
-    // A group token: the app images live in the group's projects, not in the platform project.
-    expect(
-      resources.find("pulumi-nodejs:dynamic/gitlab:GroupDeployToken", "registry-deploy-token")
-        .inputs,
-    ).toMatchObject({ group: "acme", scopes: ["read_registry"] });
+    // One read_registry token per app project, each only in its own app's namespace: a
+    // compromised namespace pulls only its own app's images.
+    expect(resources.ofType("pulumi-nodejs:dynamic/gitlab:GroupDeployToken")).toEqual([]);
+    for (const app of APPS[stack]) {
+      expect(
+        resources.find(
+          "pulumi-nodejs:dynamic/gitlab:ProjectDeployToken",
+          `registry-${app}-deploy-token`,
+        ).inputs,
+      ).toMatchObject({ project: `acme/${app}`, scopes: ["read_registry"] });
+      const secrets = resources
+        .ofType("kubernetes:core/v1:Secret")
+        .filter((r) => r.parent.endsWith(`RegistryAuth::registry-${app}`));
+      expect(secrets.map((r) => meta(r).namespace)).toEqual([app]);
+    }
   });
 
   test("no credential is sent anywhere except as a secret input", () => {
@@ -297,8 +334,15 @@ describe.each(STACKS)("stack %s", (stack) => {
       managedNamespace: "gitlab-managed-apps",
       ciKubeContext: `acme/platform:${stack}`,
       registrySecretName: "gitlab-registry-auth",
-      appNamespaceNames: { web: "web", api: "api" },
-      appUrls: { web: `https://web.${stack === "production" ? "" : `${stack}.`}example.com` },
+      appNamespaceNames: Object.fromEntries(APPS[stack].map((a) => [a, a])),
+      // https where the Ingress has TLS (staging, production), http where it has none (dev).
+      appUrls: {
+        web: {
+          dev: "http://web.dev.example.com",
+          staging: "https://web.staging.example.com",
+          production: "https://web.example.com",
+        }[stack],
+      },
     });
     expect(JSON.stringify(r.outputs)).not.toMatch(/glrt-|glagent-|gldt-|sa-token-/);
   });
@@ -376,18 +420,13 @@ describe("differences between environments", () => {
       const envs = resources
         .ofType("pulumi-nodejs:dynamic/gitlab:ProjectEnvironment")
         .sort((a, b) => String(a.inputs["project"]).localeCompare(String(b.inputs["project"])));
-      expect(envs.map((e) => [e.inputs["project"], e.inputs["name"], e.inputs["tier"]])).toEqual([
-        [
-          "acme/api",
-          stack,
-          { dev: "development", staging: "staging", production: "production" }[stack],
-        ],
-        [
-          "acme/web",
-          stack,
-          { dev: "development", staging: "staging", production: "production" }[stack],
-        ],
-      ]);
+      const tier = { dev: "development", staging: "staging", production: "production" }[stack];
+      expect(envs.map((e) => [e.inputs["project"], e.inputs["name"], e.inputs["tier"]])).toEqual(
+        APPS[stack]
+          .map((a) => `acme/${a}`)
+          .sort()
+          .map((project) => [project, stack, tier]),
+      );
       // No agent, so no namespace or Flux path either: GitLab refuses an agent of another
       // project (test/gitlab/environments.test.ts shows the refusal).
       for (const env of envs) {
@@ -506,7 +545,7 @@ describe("variants of the dev stack", () => {
     );
   });
 
-  test("with Flux, flux apps get an OCIRepository pulling with the registry secret, also in flux-system", async () => {
+  test("with Flux, flux apps get an OCIRepository pulling with their own namespace's registry secret, after it exists", async () => {
     const r = await runProgram("dev", {
       config: {
         "platform:features": { flux: true },
@@ -530,7 +569,20 @@ describe("variants of the dev stack", () => {
       ref: { tag: "dev" },
       secretRef: { name: "gitlab-registry-auth" },
     });
-    byObjectName(r.resources, "kubernetes:core/v1:Secret", "gitlab-registry-auth", "flux-system");
+    // The pull secret in docs' own namespace, from acme/docs' own token; none in flux-system,
+    // which nothing would read.
+    const pull = byObjectName(
+      r.resources,
+      "kubernetes:core/v1:Secret",
+      "gitlab-registry-auth",
+      "docs",
+    );
+    expect(source.dependencies).toContain(pull.urn);
+    expect(
+      r.resources
+        .ofType("kubernetes:core/v1:Secret")
+        .filter((x) => meta(x).namespace === "flux-system"),
+    ).toEqual([]);
     // Flux owns the docs workload: no AppDeployment, no CI deployer binding.
     expect(r.resources.has("platform:apps:AppDeployment", "app-docs")).toBe(false);
     expect(

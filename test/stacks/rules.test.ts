@@ -228,10 +228,11 @@ const CASES: [string[], string, Partial<ConfigSource>, Record<string, unknown>, 
     {},
     {
       gitlab: { projectPath: "acme/platform", projectId: 42 },
+      registryAuth: { scope: "project" },
       apps: [app(), app({ name: "tools", project: "acme/platform" })],
     },
     [
-      'registryAuth.scope: expected "group" (a project deploy token of acme/platform cannot pull apps[0]\'s image "registry.gitlab.example.com/acme/web"), got "project"',
+      'registryAuth.scope: expected "app" or "group" (a project deploy token of acme/platform cannot pull apps[0]\'s image "registry.gitlab.example.com/acme/web"), got "project"',
     ],
   ],
   [
@@ -314,6 +315,86 @@ const CASES: [string[], string, Partial<ConfigSource>, Record<string, unknown>, 
     [
       "agent.protectedBranchesOnly: expected true in production (otherwise a pipeline of any branch can deploy through the agent), got false",
       "agent.restrictToEnvironment: expected true in production (otherwise a job that declares no environment skips its protection), got false",
+    ],
+  ],
+  [
+    ["registry.appTokenReachesImage"],
+    "an app's own deploy token cannot pull an image from another project's registry",
+    {},
+    {
+      apps: [
+        app({ image: { repository: "registry.gitlab.example.com/acme/shared/web", tag: "1" } }),
+      ],
+    },
+    [
+      'apps[0].image.repository: expected an image of acme/web\'s own registry ("registry.gitlab.example.com/acme/web" or below: with registryAuth.scope "app" each app pulls with its project\'s deploy token), got "registry.gitlab.example.com/acme/shared/web"',
+    ],
+  ],
+  [
+    ["registry.sharedTokenAllowed"],
+    "production refuses one deploy token shared by every namespace",
+    { stack: "production" },
+    { environment: "production", registryAuth: { scope: "group" } },
+    [
+      'registryAuth.scope: expected "app" in production (a shared deploy token in every app namespace lets one compromised namespace pull every image), got "group"',
+    ],
+  ],
+  [
+    ["apps.fitsQuota"],
+    "an app's rollout must fit its namespace's quota",
+    {},
+    {
+      apps: [
+        app({
+          replicas: 3,
+          resources: {
+            cpuRequest: "500m",
+            cpuLimit: "1",
+            memoryRequest: "1Gi",
+            memoryLimit: "1Gi",
+          },
+          quota: { pods: 3, requestsCpu: "1", limitsMemory: "2Gi" },
+        }),
+      ],
+    },
+    [
+      "apps[0].quota.pods: expected at least 4 (3 replicas and one surge pod), got 3",
+      'apps[0].quota.requestsCpu: expected at least 4 × cpuRequest "500m" (3 replicas and one surge pod), got "1"',
+      'apps[0].quota.requestsMemory: expected at least 4 × memoryRequest "1Gi" (3 replicas and one surge pod), got "2Gi"',
+      'apps[0].quota.limitsMemory: expected at least 4 × memoryLimit "1Gi" (3 replicas and one surge pod), got "2Gi"',
+    ],
+  ],
+  [
+    ["apps.withinLimitRangeMax"],
+    "an app's container above the namespace's LimitRange maximum",
+    {},
+    {
+      appNamespaces: { limitRange: { maxCpu: "500m" } },
+      apps: [app({ resources: { cpuLimit: "2", memoryLimit: "2Gi" } })],
+    },
+    [
+      'apps[0].resources.cpuLimit: expected at most appNamespaces.limitRange.maxCpu "500m", got "2"',
+      'apps[0].resources.memoryLimit: expected at most appNamespaces.limitRange.maxMemory "1Gi", got "2Gi"',
+    ],
+  ],
+  [
+    ["namespaces.appLimitRangeConsistent"],
+    "app namespaces' LimitRange defaults above its maximum",
+    {},
+    {
+      appNamespaces: {
+        limitRange: {
+          defaultRequestCpu: "1",
+          defaultLimitCpu: "800m",
+          maxCpu: "500m",
+          maxMemory: "128Mi",
+        },
+      },
+    },
+    [
+      'appNamespaces.limitRange.defaultRequestCpu: expected at most defaultLimitCpu "800m", got "1"',
+      'appNamespaces.limitRange.defaultLimitCpu: expected at most maxCpu "500m", got "800m"',
+      'appNamespaces.limitRange.defaultLimitMemory: expected at most maxMemory "128Mi", got "256Mi"',
     ],
   ],
   [
