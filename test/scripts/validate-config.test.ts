@@ -40,7 +40,7 @@ test("every shipped stack is valid", () => {
       TOKEN_REMARK("dev"),
       "production: valid (environment production, 2 apps)",
       TOKEN_REMARK("production"),
-      "staging: valid (environment staging, 2 apps)",
+      "staging: valid (environment staging, 3 apps)",
       TOKEN_REMARK("staging"),
       "3 of 3 stacks valid",
       "",
