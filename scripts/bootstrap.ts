@@ -103,7 +103,8 @@ async function bootstrap(argv: readonly string[], io: ScriptIO, deps: BootstrapD
       existing,
       noAgent: args.noAgent,
       force: args.force,
-      kubectl: deps.kubectl ?? kubectlOnPath(env, root),
+      // The caller's environment: a passphrase typed at the prompt is Pulumi's business only.
+      kubectl: deps.kubectl ?? kubectlOnPath(io.env, root),
     },
     report,
   );

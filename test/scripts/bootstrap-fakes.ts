@@ -16,7 +16,7 @@ export interface FakeCall {
   readonly argv: string[];
   /** pulumi: what it read from standard input (`config set` only). */
   readonly stdin?: string;
-  /** pulumi: PULUMI_BACKEND_URL and PULUMI_CONFIG_PASSPHRASE as it saw them. */
+  /** PULUMI_BACKEND_URL (pulumi) and PULUMI_CONFIG_PASSPHRASE (both) as the tool saw them. */
   readonly backend?: string;
   readonly passphrase?: string;
 }
@@ -107,7 +107,7 @@ if (argv[0] === "version") {
 `;
 
 const KUBECTL = `${PRELUDE}
-log({ tool: "kubectl", argv });
+log({ tool: "kubectl", argv, passphrase: process.env.PULUMI_CONFIG_PASSPHRASE });
 const contexts = (process.env.FAKE_KUBE_CONTEXTS || "").split(",").filter((c) => c !== "");
 if (argv.join(" ") === "config get-contexts -o name") {
   process.stdout.write(contexts.map((c) => c + "\\n").join(""));

@@ -806,6 +806,8 @@ describe("at a terminal", () => {
       finishedFile().replace("    groupPath: acme\n    groupId: 1000\n", ""),
     );
     expect(new Set(fakes.calls("pulumi").map((c) => c.passphrase))).toEqual(new Set([PASSPHRASE]));
+    // The typed passphrase goes to Pulumi only.
+    expect(fakes.calls("kubectl").map((c) => c.passphrase)).toEqual([undefined, undefined]);
     expect(fakes.calls("pulumi")[3]?.stdin).toBe(gitlab.token);
     expect(streams.out.join("")).toContain(
       [
