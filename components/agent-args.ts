@@ -2,7 +2,7 @@
  * The checks {@link GitLabAgent} runs on its arguments before registering anything. Pure.
  */
 import { AGENT_ACCESS_AS, AgentConfigInput, agentConfig } from "./agent-config";
-import { AgentResources } from "./agent-values";
+import { ContainerResources } from "./container-resources";
 import {
   AGENTK_IMAGE_TAG,
   CHART_VERSION,
@@ -25,7 +25,7 @@ export interface AgentArgsToValidate extends AgentConfigInput {
   readonly replicas: number;
   readonly rotation: string;
   readonly branch: string;
-  readonly resources: AgentResources;
+  readonly resources: ContainerResources;
   readonly imageTag?: string | undefined;
 }
 

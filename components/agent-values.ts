@@ -5,21 +5,14 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
+import { ContainerResources, resourceRequirements } from "./container-resources";
 import { PART_OF } from "./labels";
-
-/** CPU and memory requests and limits of the agentk container. */
-export interface AgentResources {
-  readonly cpuRequest: string;
-  readonly cpuLimit: string;
-  readonly memoryRequest: string;
-  readonly memoryLimit: string;
-}
 
 /**
  * Default agentk resources: agentk is a small Go proxy (idle well under 64Mi). The chart derives
  * GOMAXPROCS and GOMEMLIMIT from the limits, so the limits also bound the Go runtime.
  */
-export const DEFAULT_AGENT_RESOURCES: AgentResources = {
+export const DEFAULT_AGENT_RESOURCES: ContainerResources = {
   cpuRequest: "50m",
   cpuLimit: "500m",
   memoryRequest: "128Mi",
@@ -58,7 +51,7 @@ export interface AgentHelmValuesInput {
   readonly tokenSecretName: string;
   /** The ServiceAccount this program creates and binds. */
   readonly serviceAccountName: string;
-  readonly resources: AgentResources;
+  readonly resources: ContainerResources;
   /** GitLab's id of the current token, as a string. */
   readonly tokenId: pulumi.Input<string>;
   readonly rotation: string;
@@ -122,9 +115,6 @@ export function agentHelmValues(input: AgentHelmValuesInput): AgentHelmValues {
       readOnlyRootFilesystem: true,
       runAsNonRoot: true,
     },
-    resources: {
-      requests: { cpu: input.resources.cpuRequest, memory: input.resources.memoryRequest },
-      limits: { cpu: input.resources.cpuLimit, memory: input.resources.memoryLimit },
-    },
+    resources: resourceRequirements(input.resources),
   };
 }

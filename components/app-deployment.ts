@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
+import { ContainerResources, resourceRequirements } from "./container-resources";
 import { PART_OF, standardLabels } from "./labels";
 import {
   DNS_1035_LABEL,
@@ -19,18 +20,6 @@ import {
  * platform owns every field of these objects except the container image, which CI owns from the
  * first `kubectl set image` on.
  */
-
-/** CPU and memory requests and limits of the app's container (Kubernetes quantities). */
-export interface AppResources {
-  /** CPU request, e.g. `100m`. */
-  readonly cpuRequest: string;
-  /** CPU limit, e.g. `500m`. */
-  readonly cpuLimit: string;
-  /** Memory request, e.g. `128Mi`. */
-  readonly memoryRequest: string;
-  /** Memory limit, e.g. `256Mi`. */
-  readonly memoryLimit: string;
-}
 
 /** The image the Deployment starts with until CI sets its own: exactly one of `tag`, `digest`. */
 export interface AppImage {
@@ -88,7 +77,7 @@ export interface AppDeploymentArgs {
   /** Number of pods, at least 1. */
   readonly replicas: number;
   /** Container requests and limits. */
-  readonly resources: AppResources;
+  readonly resources: ContainerResources;
   /**
    * How CI deploys the app. `flux` apps do not use this component: Flux owns their objects, and two
    * owners of one Deployment would fight over it.
@@ -263,15 +252,11 @@ export function deploymentSpec(
     "app" | "environment" | "serviceAccountName" | "image" | "port" | "replicas" | "resources"
   >,
 ): k8s.types.input.apps.v1.DeploymentSpec {
-  const r = args.resources;
   const container: k8s.types.input.core.v1.Container = {
     name: args.app,
     image: imageReference(args.image),
     ports: [{ name: PORT_NAME, containerPort: args.port, protocol: "TCP" }],
-    resources: {
-      requests: { cpu: r.cpuRequest, memory: r.memoryRequest },
-      limits: { cpu: r.cpuLimit, memory: r.memoryLimit },
-    },
+    resources: resourceRequirements(args.resources),
     securityContext: {
       allowPrivilegeEscalation: false,
       capabilities: { drop: ["ALL"] },

@@ -5,8 +5,14 @@ import { standardLabels } from "./labels";
 import { NamespaceLimitRange, NamespaceQuota, PlatformNamespace } from "./platform-namespace";
 import { DNS_LABEL, DNS_SUBDOMAIN } from "./formats";
 
-/** How an app reaches the cluster (the values of the stack config's `apps[].method`). */
-export type AppDeployMethod = "flux" | "agent" | "direct";
+/**
+ * How an app reaches the cluster (the values of the stack config's `apps[].method`): Flux pulls an
+ * OCI artifact, CI deploys through the GitLab agent, or CI deploys with a namespaced deployer
+ * ServiceAccount.
+ */
+export const DEPLOY_METHODS = ["flux", "agent", "direct"] as const;
+/** One of {@link DEPLOY_METHODS}. */
+export type AppDeployMethod = (typeof DEPLOY_METHODS)[number];
 
 /**
  * Who may deploy the app, i.e. whom the `deployer` Role is bound to:

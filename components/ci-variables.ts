@@ -159,6 +159,15 @@ export function variableChildName(
   return `${name}-${v.target}:${v.owner}:${v.key}:${scope}`;
 }
 
+/** Every key {@link publishedVariables} may publish to an app project (which depends on the app's method). */
+export const PUBLISHED_KEYS: readonly string[] = [
+  "KUBE_NAMESPACE",
+  "IMAGE_REPOSITORY",
+  "KUBE_CONTEXT",
+  "KUBECONFIG",
+  "KUBE_TOKEN",
+];
+
 /** The variables published to one app project (see {@link PublishedAppVariables}). */
 export function publishedVariables(p: PublishedAppVariables, index: number): PlannedVariable[] {
   const base = {

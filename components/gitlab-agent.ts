@@ -17,12 +17,12 @@ import {
 import {
   AGENT_CHART,
   AGENT_CHART_REPO,
-  AgentResources,
   DEFAULT_AGENT_RESOURCES,
   agentHelmValues,
   agentResourceName,
   agentTokenSecretName,
 } from "./agent-values";
+import { ContainerResources } from "./container-resources";
 import { ClusterAgent, ClusterAgentToken, RepositoryFile } from "./gitlab";
 import { agentKubeContext } from "./identities";
 import { standardLabels } from "./labels";
@@ -57,7 +57,7 @@ export interface GitLabAgentArgs {
    * agentk container requests and limits. Default {@link DEFAULT_AGENT_RESOURCES}: requests
    * 50m CPU / 128Mi, limits 500m CPU / 256Mi.
    */
-  readonly resources?: AgentResources;
+  readonly resources?: ContainerResources;
   /** The identity CI jobs act as in the cluster (see `agentConfig`). */
   readonly accessAs: AgentAccessAs;
   /** Application projects and the namespace each deploys to. */

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { stringify } from "smol-toml";
+import { ContainerResources, resourceRequirements } from "./container-resources";
 
 /**
  * Pure builders for the GitLab Runner: the `config.toml` template the chart registers the runner
@@ -8,28 +9,16 @@ import { stringify } from "smol-toml";
  * component calls them and tests call them directly.
  */
 
-/** CPU and memory requests and limits for one container. */
-export interface RunnerContainerResources {
-  /** CPU request, a Kubernetes quantity (`250m`). */
-  readonly cpuRequest: string;
-  /** CPU limit, a Kubernetes quantity (`1`). */
-  readonly cpuLimit: string;
-  /** Memory request, a Kubernetes quantity (`256Mi`). */
-  readonly memoryRequest: string;
-  /** Memory limit, a Kubernetes quantity (`1Gi`). */
-  readonly memoryLimit: string;
-}
-
 /** Requests and limits of the runner manager and of the containers of every job pod. */
 export interface RunnerResources {
   /** The runner manager (the chart's Deployment). */
-  readonly manager: RunnerContainerResources;
+  readonly manager: ContainerResources;
   /** The job's `build` container. */
-  readonly build: RunnerContainerResources;
+  readonly build: ContainerResources;
   /** The job pod's `helper` container (clone, cache, artifacts). */
-  readonly helper: RunnerContainerResources;
+  readonly helper: ContainerResources;
   /** Each CI `services:` container of a job. */
-  readonly service: RunnerContainerResources;
+  readonly service: ContainerResources;
 }
 
 /** A node taint job pods tolerate, with the fields of a Kubernetes toleration. */
@@ -126,7 +115,7 @@ export function nodeTolerationsTable(
 }
 
 /** The executor's `cpu_request`… keys for one container kind (`""`, `helper_`, `service_`). */
-function resourceKeys(prefix: string, r: RunnerContainerResources): Record<string, string> {
+function resourceKeys(prefix: string, r: ContainerResources): Record<string, string> {
   return {
     [`${prefix}cpu_request`]: r.cpuRequest,
     [`${prefix}cpu_limit`]: r.cpuLimit,
@@ -250,7 +239,7 @@ export interface RunnerChartValuesInput {
   /** Name of the Secret with `accesskey` and `secretkey`; no cache secret when omitted. */
   readonly cacheSecretName?: string;
   /** Requests and limits of the manager container. */
-  readonly manager: RunnerContainerResources;
+  readonly manager: ContainerResources;
   /** Runner id in GitLab, as a string; a new one (new token) rolls the manager. */
   readonly runnerId: pulumi.Input<string>;
   /** Rotation marker, also on the pod so a rotation always rolls the manager. */
@@ -327,10 +316,7 @@ export function runnerChartValues(v: RunnerChartValuesInput): RunnerChartValues 
       privileged: false,
       capabilities: { drop: ["ALL"] },
     },
-    resources: {
-      requests: { cpu: v.manager.cpuRequest, memory: v.manager.memoryRequest },
-      limits: { cpu: v.manager.cpuLimit, memory: v.manager.memoryLimit },
-    },
+    resources: resourceRequirements(v.manager),
     podAnnotations: {
       [POD_ANNOTATIONS.runnerId]: v.runnerId,
       [POD_ANNOTATIONS.rotation]: v.rotation,

@@ -1,4 +1,14 @@
-import { ContainerResources, Environment, Features, NamespaceSettings } from "./model";
+import {
+  AppNamespacesSettings,
+  AgentSettings,
+  ContainerResources,
+  DeployMethod,
+  Environment,
+  EnvironmentsSettings,
+  Features,
+  NamespaceSettings,
+  RunnerSettings,
+} from "./model";
 
 /**
  * Per-environment defaults: the one place that says how dev, staging, production and review
@@ -24,31 +34,23 @@ export interface EnvironmentDefaults {
   readonly quota: NamespaceSettings["quota"];
   readonly limitRange: NamespaceSettings["limitRange"];
   /** ResourceQuota of each app namespace. */
-  readonly appQuota: NamespaceSettings["quota"];
+  readonly appQuota: AppNamespacesSettings["quota"];
   /** LimitRange of each app namespace, with the largest container allowed. */
-  readonly appLimitRange: NamespaceSettings["limitRange"] & {
-    readonly maxCpu: string;
-    readonly maxMemory: string;
-  };
+  readonly appLimitRange: AppNamespacesSettings["limitRange"];
   readonly runnerConcurrent: number;
-  readonly runnerAccessLevel: "not_protected" | "ref_protected";
-  readonly runnerResources: {
-    readonly manager: ContainerResources;
-    readonly build: ContainerResources;
-    readonly helper: ContainerResources;
-    readonly service: ContainerResources;
-  };
-  readonly agentAccessAs: "impersonate" | "ci_job" | "agent";
+  readonly runnerAccessLevel: RunnerSettings["accessLevel"];
+  readonly runnerResources: RunnerSettings["resources"];
+  readonly agentAccessAs: AgentSettings["accessAs"];
   /** Whether only protected branches and tags may use the agent (`protected_branches_only`). */
   readonly agentProtectedBranchesOnly: boolean;
   /** GitLab environment scope of the variables published to app projects. */
   readonly environmentScope: string;
   /** GitLab environment tier of this stack's environments. */
-  readonly environmentTier: "production" | "staging" | "testing" | "development" | "other";
+  readonly environmentTier: EnvironmentsSettings["tier"];
   /** Whether the environments are protected (GitLab Premium). */
   readonly protectEnvironments: boolean;
   /** How apps deploy when `apps[].method` is unset. */
-  readonly appMethod: "flux" | "agent" | "direct";
+  readonly appMethod: DeployMethod;
   readonly agentReplicas: number;
   readonly appReplicas: number;
   readonly appResources: ContainerResources;
@@ -84,6 +86,18 @@ export interface EnvironmentDefaults {
     readonly sharedRegistryTokenAllowed: boolean;
   };
 }
+
+/** What the `rules` of {@link EnvironmentDefaults} enforce, one line each, for docs/configuration.md. */
+export const RULE_DOCS: readonly {
+  readonly rule: keyof EnvironmentDefaults["rules"];
+  readonly text: string;
+}[] = [
+  { rule: "minAppReplicas", text: "minimum `apps[].replicas`" },
+  { rule: "credentialsMaskedAndProtected", text: "credential variables masked and protected" },
+  { rule: "credentialsMaskedAndProtected", text: "`gitlab.protectPublishedCredentials: true`" },
+  { rule: "privilegedNeedsReason", text: "a privileged runner needs `runner.privilegedReason`" },
+  { rule: "allowCiJobAccess", text: "`agent.accessAs: ci_job` allowed" },
+];
 
 const small = (cpu: [string, string], memory: [string, string]): ContainerResources => ({
   cpuRequest: cpu[0],

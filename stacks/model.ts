@@ -1,32 +1,39 @@
 import * as pulumi from "@pulumi/pulumi";
+import type { ContainerResources } from "../components/container-resources";
+import type { GitLabAgentArgs } from "../components/gitlab-agent";
+import type { EnvironmentProtection } from "../components/gitlab-environments";
+import type { EnvironmentTier } from "../components/gitlab";
+import type { AdoptableKind } from "../components/gitlab/resource";
+import type { FluxBootstrapArgs } from "../components/flux-bootstrap";
+import type { AppDeploymentArgs, AppIngress } from "../components/app-deployment";
+import type { AppDeployMethod } from "../components/app-namespace";
+import type { CiVariableEntry } from "../components/ci-variables";
+import type { GitLabRunnerArgs, RunnerCacheArgs } from "../components/gitlab-runner";
+import type { NamespaceLimitRange, NamespaceQuota } from "../components/platform-namespace";
+import type { RegistryAuthArgs } from "../components/registry-auth";
+import type { RunnerToleration } from "../components/runner-values";
 
 /**
  * The validated, defaulted configuration of one stack: what `index.ts` composes from. Produced only
  * by `parseEnvironmentConfig` (pure) and `loadEnvironmentConfig` (reads the stack's config); deeply
  * frozen. Credentials are secret `Output`s from here on.
+ *
+ * Where a setting is passed to a component as it is, its type is the component's argument type
+ * (components never import `stacks/`; the dependency runs this way only), so the two cannot drift.
  */
+
+export { AGENT_ACCESS_AS } from "../components/agent-config";
+export { DEPLOY_METHODS } from "../components/app-namespace";
+export { ENVIRONMENT_TIERS } from "../components/gitlab-environments";
+export type { ContainerResources, RunnerToleration };
 
 /** The environments a stack can be. Review stacks are short-lived, one per merge request. */
 export const ENVIRONMENTS = ["dev", "staging", "production", "review"] as const;
 /** One of {@link ENVIRONMENTS}. */
 export type Environment = (typeof ENVIRONMENTS)[number];
 
-/** How an app reaches the cluster. */
-export const DEPLOY_METHODS = ["flux", "agent", "direct"] as const;
-/** One of {@link DEPLOY_METHODS}: Flux pulls an OCI artifact, CI deploys through the GitLab agent, or CI deploys with a namespaced deployer ServiceAccount. */
-export type DeployMethod = (typeof DEPLOY_METHODS)[number];
-
-/** CPU and memory requests and limits for one container. */
-export interface ContainerResources {
-  /** CPU request, a Kubernetes quantity. */
-  readonly cpuRequest: string;
-  /** CPU limit, a Kubernetes quantity. */
-  readonly cpuLimit: string;
-  /** Memory request, a Kubernetes quantity. */
-  readonly memoryRequest: string;
-  /** Memory limit, a Kubernetes quantity. */
-  readonly memoryLimit: string;
-}
+/** How an app reaches the cluster: one of `DEPLOY_METHODS`. */
+export type DeployMethod = AppDeployMethod;
 
 /** Which capabilities this stack deploys. */
 export interface Features {
@@ -73,7 +80,7 @@ export interface GitLabSettings {
    * pipeline's environment, a hand-made `KUBE_NAMESPACE`): their settings are overwritten and
    * destroy deletes them, as if the stack had created them.
    */
-  readonly adoptExisting: readonly ("environments" | "variables")[];
+  readonly adoptExisting: readonly AdoptableKind[];
 }
 
 /** The namespace for GitLab-managed cluster apps (runner, agent) and runner job pods. */
@@ -81,20 +88,9 @@ export interface NamespaceSettings {
   /** Namespace name. */
   readonly name: string;
   /** ResourceQuota hard limits. */
-  readonly quota: {
-    readonly requestsCpu: string;
-    readonly requestsMemory: string;
-    readonly limitsCpu: string;
-    readonly limitsMemory: string;
-    readonly pods: number;
-  };
+  readonly quota: NamespaceQuota;
   /** LimitRange defaults for containers that don't set their own. */
-  readonly limitRange: {
-    readonly defaultRequestCpu: string;
-    readonly defaultRequestMemory: string;
-    readonly defaultLimitCpu: string;
-    readonly defaultLimitMemory: string;
-  };
+  readonly limitRange: NamespaceLimitRange;
 }
 
 /**
@@ -103,174 +99,92 @@ export interface NamespaceSettings {
  */
 export interface AppNamespacesSettings {
   /** ResourceQuota of each app namespace (an app may override it: `apps[].quota`). */
-  readonly quota: NamespaceSettings["quota"];
+  readonly quota: NamespaceQuota;
   /** LimitRange of each app namespace: defaults plus the largest container allowed. */
-  readonly limitRange: NamespaceSettings["limitRange"] & {
-    readonly maxCpu: string;
-    readonly maxMemory: string;
-  };
+  readonly limitRange: Required<NamespaceLimitRange>;
 }
 
-/** A node taint the runner's job pods tolerate. */
-export interface Toleration {
-  readonly key: string | undefined;
-  readonly operator: "Equal" | "Exists";
-  readonly value: string | undefined;
-  readonly effect: "NoSchedule" | "PreferNoSchedule" | "NoExecute" | undefined;
-}
-
-/** S3-compatible distributed cache for runner jobs. */
-export interface RunnerS3Cache {
-  readonly serverAddress: string;
-  readonly bucketName: string;
-  readonly bucketLocation: string | undefined;
-  readonly insecure: boolean;
-  /** Secret. */
-  readonly accessKey: pulumi.Output<string>;
-  /** Secret. */
-  readonly secretKey: pulumi.Output<string>;
-}
-
-/** GitLab Runner settings. */
-export interface RunnerSettings {
-  readonly scope: "project" | "group" | "instance";
-  readonly description: string;
-  readonly tags: readonly string[];
-  readonly runUntagged: boolean;
-  readonly locked: boolean;
-  readonly accessLevel: "not_protected" | "ref_protected";
-  readonly maximumTimeout: number;
-  readonly paused: boolean;
-  readonly chartVersion: string;
-  readonly concurrent: number;
-  readonly checkInterval: number;
-  readonly pollTimeout: number;
-  readonly jobImage: string;
-  readonly privileged: boolean;
+/**
+ * GitLab Runner settings: the runner's arguments that come from config, every default applied,
+ * plus the reason a privileged runner must give in some environments.
+ */
+export interface RunnerSettings extends Required<
+  Omit<GitLabRunnerArgs, "namespace" | "gitlabUrl" | "projectId" | "groupId" | "cache">
+> {
+  readonly cache: RunnerCacheArgs | undefined;
+  /** Why the runner is privileged (production requires it with `privileged: true`). */
   readonly privilegedReason: string | undefined;
-  readonly resources: {
-    readonly manager: ContainerResources;
-    readonly build: ContainerResources;
-    readonly helper: ContainerResources;
-    readonly service: ContainerResources;
-  };
-  readonly nodeSelector: Readonly<Record<string, string>>;
-  readonly tolerations: readonly Toleration[];
-  readonly cache: RunnerS3Cache | undefined;
-  readonly rotation: string;
-  readonly metrics: boolean;
 }
 
-/** Registry pull-secret settings. */
-export interface RegistryAuthSettings {
+/** Registry pull-secret settings: the arguments of `RegistryAuth` that come from config. */
+export interface RegistryAuthSettings extends Pick<RegistryAuthArgs, "lifetimeDays"> {
   readonly secretName: string;
   /**
    * Whose deploy token fills the pull secrets: `app`, one token per app project, present only in
    * that app's namespace (a compromised namespace pulls only its own app's images); `project` or
    * `group`, one token of the platform project or of the group copied into every namespace.
    */
-  readonly scope: "app" | "project" | "group";
+  readonly scope: "app" | RegistryAuthArgs["scope"];
   /** Explicit expiry (`YYYY-MM-DD`); changing it rotates the token and every pull secret. */
   readonly expiresAt: string | undefined;
-  /** When `expiresAt` is unset: days from the token's creation until it expires. */
-  readonly lifetimeDays: number;
 }
 
-/** One CI/CD variable from config. */
-export interface CiVariableSettings {
-  readonly key: string;
+/** One CI/CD variable from config: the `CiVariables` entry, plus whether it is a credential. */
+export interface CiVariableSettings extends Omit<CiVariableEntry, "value" | "description"> {
   /** Secret. */
   readonly value: pulumi.Output<string>;
-  readonly target: "project" | "group";
-  readonly variableType: "env_var" | "file";
-  readonly protected: boolean;
-  readonly masked: boolean;
-  readonly raw: boolean;
-  readonly environmentScope: string;
   readonly description: string | undefined;
   /** Whether the value is a credential (production requires such variables masked and protected). */
   readonly credential: boolean;
 }
 
-/** The identity the GitLab agent uses for CI jobs. */
-export const AGENT_ACCESS_AS = ["impersonate", "ci_job", "agent"] as const;
-
-/** GitLab agent for Kubernetes settings. */
-export interface AgentSettings {
-  readonly name: string;
+/** GitLab agent for Kubernetes settings: the arguments of `GitLabAgent` that come from config. */
+export interface AgentSettings extends Pick<
+  GitLabAgentArgs,
+  "name" | "chartVersion" | "accessAs" | "projects" | "groups" | "replicas" | "rotation"
+> {
   /** Namespace of agentk, apart from the runner's: job pods must not reach the agent's identity. */
   readonly namespace: string;
-  readonly chartVersion: string;
   /** agentk image tag; undefined: the KAS version of the instance (`GET /metadata`). */
   readonly imageTag: string | undefined;
   /** KAS URL agentk connects to; undefined: the instance's `kas.externalUrl`. */
   readonly kasAddress: string | undefined;
-  readonly accessAs: (typeof AGENT_ACCESS_AS)[number];
   /** Only pipelines on protected branches and tags may use the agent (`protected_branches_only`). */
   readonly protectedBranchesOnly: boolean;
   /** Only jobs deploying to the stack's environment scope may use the agent (`environments`). */
   readonly restrictToEnvironment: boolean;
-  readonly projects: readonly string[];
-  readonly groups: readonly string[];
-  readonly replicas: number;
-  readonly rotation: string;
 }
-
-/** GitLab environment tiers. */
-export const ENVIRONMENT_TIERS = [
-  "production",
-  "staging",
-  "testing",
-  "development",
-  "other",
-] as const;
 
 /** The GitLab environment each app project gets for this stack. */
 export interface EnvironmentsSettings {
   /** Environment name in every app project (a concrete name, not a wildcard scope). */
   readonly name: string;
-  readonly tier: (typeof ENVIRONMENT_TIERS)[number];
+  readonly tier: EnvironmentTier;
   /** Protect the environment (GitLab Premium): only `deployAccessLevel` and above may deploy. */
   readonly protected: boolean;
-  readonly deployAccessLevel: "maintainer" | "developer";
+  readonly deployAccessLevel: EnvironmentProtection["deployAccessLevel"];
   /** Approvals a deployment needs (0 to 5), when protected. */
   readonly requiredApprovals: number;
 }
 
-/** Flux settings. */
-export interface FluxSettings {
-  readonly chartVersion: string;
-  readonly namespace: string;
-  readonly interval: string;
-}
+/** Flux settings: the arguments of `FluxBootstrap` that come from config. */
+export type FluxSettings = Required<
+  Pick<FluxBootstrapArgs, "chartVersion" | "namespace" | "interval">
+>;
 
 /** One application the platform deploys. */
-export interface AppSettings {
+export interface AppSettings extends Pick<
+  AppDeploymentArgs,
+  "image" | "port" | "replicas" | "resources" | "podDisruptionBudget"
+> {
   readonly name: string;
   readonly namespace: string;
   /** GitLab project path of the app's repository. */
   readonly project: string;
-  readonly image: {
-    readonly repository: string;
-    readonly tag: string | undefined;
-    readonly digest: string | undefined;
-  };
-  readonly port: number;
-  readonly replicas: number;
-  readonly resources: ContainerResources;
   readonly method: DeployMethod;
-  readonly ingress:
-    | {
-        readonly host: string;
-        readonly className: string | undefined;
-        /** TLS: the certificate's Secret, and the cert-manager ClusterIssuer that fills it. */
-        readonly tls:
-          { readonly secretName: string; readonly clusterIssuer: string | undefined } | undefined;
-      }
-    | undefined;
-  readonly podDisruptionBudget: boolean;
+  readonly ingress: AppIngress | undefined;
   /** The ResourceQuota of the app's namespace (`appNamespaces.quota` unless the app overrides it). */
-  readonly quota: NamespaceSettings["quota"];
+  readonly quota: NamespaceQuota;
   /** `direct` apps: rotation marker of the deployer token; a new value issues a new token. */
   readonly tokenRotation: string;
 }

@@ -101,3 +101,33 @@ export {
   createProjectProtectedEnvironmentProvider,
   validateDeployAccessLevel,
 } from "./project-protected-environment";
+export {
+  ACCESS_LEVELS,
+  ACCESS_LEVEL_VALUES,
+  type AllowedTo,
+  type ProtectedRefAccessLevel,
+  validateAllowedTo,
+} from "./protected-refs";
+export {
+  BranchProtection,
+  type BranchProtectionArgs,
+  BranchProtectionProvider,
+  type UnprotectAccessLevel,
+  createBranchProtectionProvider,
+  validateBranchName,
+} from "./branch-protection";
+export {
+  TagProtection,
+  type TagProtectionArgs,
+  TagProtectionProvider,
+  createTagProtectionProvider,
+  validateTagName,
+} from "./tag-protection";
+export {
+  type ContainerTagAccessLevel,
+  ProjectContainerTagProtection,
+  type ProjectContainerTagProtectionArgs,
+  ProjectContainerTagProtectionProvider,
+  createProjectContainerTagProtectionProvider,
+  validateTagNameRegex,
+} from "./project-container-tag-protection";

@@ -231,21 +231,42 @@ export function defineProvider<I extends BaseInputs, O extends I>(
 // Objects that already exist
 
 /** The kinds of GitLab object a stack may adopt (stack config `gitlab.adoptExisting`). */
-export const ADOPTABLE_KINDS = ["environments", "variables"] as const;
+export const ADOPTABLE_KINDS = [
+  "environments",
+  "variables",
+  "protectedBranches",
+  "protectedTags",
+  "protectedContainerTags",
+] as const;
 /** One of {@link ADOPTABLE_KINDS}. */
 export type AdoptableKind = (typeof ADOPTABLE_KINDS)[number];
 
 /**
- * GitLab's answer to a create whose name is taken: 400 with `has already been taken` (variables:
- * `{"key":["(KEY) has already been taken"]}`; environments and protected environments:
- * `{"name":["has already been taken"]}`).
+ * GitLab's answer to a create whose name is taken:
+ * - 400 `has already been taken`: variables (`{"key":["(KEY) has already been taken"]}`),
+ *   environments and protected environments (`{"name":["has already been taken"]}`);
+ * - 409 `already exists`: protected branches (`{"message":"Protected branch 'main' already
+ *   exists"}`, lib/api/protected_branches.rb) and protected tags before GitLab dropped that check;
+ * - 422 `has already been taken`: protected tags now (the model's uniqueness validation,
+ *   `{"message":["Name has already been taken"]}`) and container tag protection rules
+ *   (`{"message":["Tag name pattern has already been taken"]}`).
  */
 export function isTaken(err: unknown): boolean {
-  return (
-    err instanceof GitLabApiError &&
-    err.status === 400 &&
-    /has already been taken/.test(err.gitlabMessage)
-  );
+  if (!(err instanceof GitLabApiError)) {
+    return false;
+  }
+  switch (err.status) {
+    case 400:
+      return /has already been taken/.test(err.gitlabMessage);
+    case 422:
+      // The object's own name only: a nested entry taken twice (`Push access levels access level
+      // has already been taken`) is a different refusal.
+      return /"(Name|Tag name pattern) has already been taken"/.test(err.gitlabMessage);
+    case 409:
+      return /already exists/.test(err.gitlabMessage);
+    default:
+      return false;
+  }
 }
 
 /** What {@link createOrAdopt} needs. */
@@ -276,9 +297,10 @@ export async function createOrAdopt<T>(a: Adoption<T>): Promise<T> {
     if (a.adopt === true) {
       return a.takeOver();
     }
+    const taken = err as GitLabApiError;
     throw new Error(
       `${a.api.label}: ${a.what} already exists and this stack did not create it ` +
-        `(GitLab answered HTTP 400: ${(err as GitLabApiError).gitlabMessage}). Either adopt it: ` +
+        `(GitLab answered HTTP ${taken.status}: ${taken.gitlabMessage}). Either adopt it: ` +
         `set adoptExisting on the resource (in this platform's stack config, add "${a.kind}" to ` +
         `platform:gitlab.adoptExisting); the stack then overwrites its settings and deletes it on ` +
         `destroy, as if it had created it. Or delete it in GitLab, then run again.`,

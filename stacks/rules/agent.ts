@@ -106,27 +106,19 @@ function outsideHome(config: EnvironmentConfig, list: readonly string[]): [strin
 
 const home = (config: EnvironmentConfig) => topGroup(config.gitlab.projectPath);
 
-/** `agent.projects` are under the agent project's top-level group. */
-export const projectsUnderTopGroup: Rule = {
-  name: "agent.projectsUnderTopGroup",
-  paths: ["agent.projects[]"],
+/** The entries of `agent.<list>` are under the agent project's top-level group. */
+const underTopGroup = (list: "projects" | "groups", what: string): Rule => ({
+  name: `agent.${list}UnderTopGroup`,
+  paths: [`agent.${list}[]`],
   check: (config) =>
-    outsideHome(config, config.agent.projects).map(
+    outsideHome(config, config.agent[list]).map(
       ([path, i]) =>
-        `agent.projects[${i}]: expected a project under "${home(config)}" (the agent project's top-level group), got "${path}"`,
+        `agent.${list}[${i}]: expected a ${what} under "${home(config)}" (the agent project's top-level group), got "${path}"`,
     ),
-};
+});
 
-/** `agent.groups` are under the agent project's top-level group. */
-export const groupsUnderTopGroup: Rule = {
-  name: "agent.groupsUnderTopGroup",
-  paths: ["agent.groups[]"],
-  check: (config) =>
-    outsideHome(config, config.agent.groups).map(
-      ([path, i]) =>
-        `agent.groups[${i}]: expected a group under "${home(config)}" (the agent project's top-level group), got "${path}"`,
-    ),
-};
+export const projectsUnderTopGroup = underTopGroup("projects", "project");
+export const groupsUnderTopGroup = underTopGroup("groups", "group");
 
 /** Apps deployed through the agent are under the agent project's top-level group. */
 export const agentAppsUnderTopGroup: Rule = {

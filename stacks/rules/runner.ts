@@ -1,6 +1,6 @@
 import { ENVIRONMENT_DEFAULTS } from "../defaults";
 import { problem } from "../errors";
-import { Toleration } from "../model";
+import { RunnerToleration } from "../model";
 import { ItemRule, Rule, RuleEntry, eachItem, requestsWithinLimits } from "./rule";
 
 /** Rules about `runner.*`: privileged jobs, values the chart would template, requests, tolerations. */
@@ -71,7 +71,7 @@ export const resourcesWithinLimits: Rule = {
 };
 
 /** `Exists` matches every value of the key: it takes no value. */
-export const existsTolerationWithoutValue: ItemRule<Toleration> = {
+export const existsTolerationWithoutValue: ItemRule<RunnerToleration> = {
   name: "runner.existsTolerationWithoutValue",
   paths: ["runner.tolerations[].value"],
   check: (t, i, _all, _config, raw) =>
@@ -87,7 +87,7 @@ export const existsTolerationWithoutValue: ItemRule<Toleration> = {
 };
 
 /** `Equal` matches a key's value, so it needs the key. */
-export const equalTolerationNeedsKey: ItemRule<Toleration> = {
+export const equalTolerationNeedsKey: ItemRule<RunnerToleration> = {
   name: "runner.equalTolerationNeedsKey",
   paths: ["runner.tolerations[].key"],
   check: (t, i, _all, _config, raw) =>

@@ -1,3 +1,4 @@
+import { PUBLISHED_KEYS } from "../../components/ci-variables";
 import { validateEnvironmentScope, validateMaskedValue } from "../../components/gitlab/variables";
 import { ENVIRONMENT_DEFAULTS } from "../defaults";
 import { problem } from "../errors";
@@ -84,15 +85,6 @@ export const credentialProtected: ItemRule<CiVariableSettings> = {
         ]
       : [],
 };
-
-/** The variables CiVariables publishes to every app project (components/ci-variables.ts). */
-const PUBLISHED_KEYS: readonly string[] = [
-  "KUBE_NAMESPACE",
-  "IMAGE_REPOSITORY",
-  "KUBE_CONTEXT",
-  "KUBECONFIG",
-  "KUBE_TOKEN",
-];
 
 /** Variables the platform publishes to app projects are not set by hand in the same place. */
 export const notPublishedByPlatform: Rule = {

@@ -169,6 +169,35 @@ describe("AppDeployment", () => {
     expect(await unwrap(result.deploymentName)).toBe("web");
     expect(await unwrap(result.serviceName)).toBe("web");
     expect(result.url).toBeDefined();
+    // No TLS configured: the URL says http, as the Ingress serves it.
+    expect(await unwrap(result.url as pulumi.Output<string>)).toBe("http://web.example.com");
+  });
+
+  test("with TLS from a cert-manager issuer: the Ingress terminates TLS and the URL is https", async () => {
+    const { resources, result } = await record(
+      (provider) =>
+        new AppDeployment(
+          "web",
+          {
+            ...web,
+            ingress: {
+              host: "web.example.com",
+              tls: { secretName: "web-tls", clusterIssuer: "letsencrypt" },
+            },
+          },
+          { provider },
+        ),
+    );
+    const ingress = resources.find(K8S.ingress, "web");
+    expect(ingress.inputs["metadata"]).toEqual({
+      name: "web",
+      namespace: "acme-web",
+      labels: LABELS,
+      annotations: { "cert-manager.io/cluster-issuer": "letsencrypt" },
+    });
+    expect((ingress.inputs["spec"] as Record<string, unknown>)["tls"]).toEqual([
+      { hosts: ["web.example.com"], secretName: "web-tls" },
+    ]);
     expect(await unwrap(result.url as pulumi.Output<string>)).toBe("https://web.example.com");
   });
 

@@ -3,7 +3,9 @@ import {
   CiVariableEntry,
   CiVariables,
   CiVariablesArgs,
+  PUBLISHED_KEYS,
   PublishedAppVariables,
+  publishedVariables,
   variableChildName,
 } from "../../components/ci-variables";
 import { record, waitForRegistrations } from "../harness/component";
@@ -400,5 +402,25 @@ describe("variableChildName", () => {
         environmentScope: scope,
       }),
     ).toBe(expected);
+  });
+});
+
+describe("PUBLISHED_KEYS", () => {
+  test("names every key published to an agent app or a direct app, and no other", () => {
+    const base = { project: "acme/web", environmentScope: "dev", imageRepository: "r/acme/web" };
+    const keys = [
+      ...publishedVariables({ ...base, app: "web", namespace: "web", kubeContext: "a:dev" }, 0),
+      ...publishedVariables(
+        {
+          ...base,
+          app: "api",
+          namespace: "api",
+          kubeconfig: pulumi.output(KUBECONFIG_TEXT),
+          kubeToken: pulumi.output(TOKEN),
+        },
+        1,
+      ),
+    ].map((v) => v.key);
+    expect([...new Set(keys)].sort()).toEqual([...PUBLISHED_KEYS].sort());
   });
 });

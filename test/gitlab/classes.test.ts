@@ -72,6 +72,22 @@ test.each([
         deployAccessLevels: [{ accessLevel: "maintainer" }],
       }),
   ],
+  ["BranchProtection", () => new gitlab.BranchProtection("bp", { project: "42", branch: "main" })],
+  [
+    "TagProtection",
+    () =>
+      new gitlab.TagProtection("tp", { project: "42", tag: "v*", createAccessLevel: "maintainer" }),
+  ],
+  [
+    "ProjectContainerTagProtection",
+    () =>
+      new gitlab.ProjectContainerTagProtection("pctp", {
+        project: "42",
+        tagNameRegex: "^production$",
+        minimumAccessLevelForPush: "MAINTAINER",
+        minimumAccessLevelForDelete: "MAINTAINER",
+      }),
+  ],
 ])("%s registers under its type token, naming itself in resourceName", async (type, make) => {
   const resource = make();
   const urn = await unwrap(resource.urn);
@@ -184,6 +200,25 @@ test.each([
         deployAccessLevels: [],
       }),
     'ProjectProtectedEnvironment "bad-pe": deployAccessLevels: expected at least one entry',
+  ],
+  [
+    () =>
+      new gitlab.BranchProtection("bad-bp", {
+        project: "42",
+        branch: "main",
+        unprotectAccessLevel: "no one" as never,
+      }),
+    'BranchProtection "bad-bp": unprotectAccessLevel: expected one of "developer", "maintainer", "admin", got "no one"',
+  ],
+  [
+    () =>
+      new gitlab.ProjectContainerTagProtection("bad-pctp", {
+        project: "42",
+        tagNameRegex: "*",
+        minimumAccessLevelForPush: "MAINTAINER",
+        minimumAccessLevelForDelete: "MAINTAINER",
+      }),
+    'ProjectContainerTagProtection "bad-pctp": tagNameRegex: expected an RE2 regular expression, not a glob',
   ],
 ])(
   "bad plain arguments throw in the constructor, before registration (%#)",

@@ -9,6 +9,7 @@ import { ciRoutes } from "./fake-gitlab-ci";
 import { deployRoutes } from "./fake-gitlab-deploy";
 import { DEFAULT_METADATA, connectAgent, instanceRoutes } from "./fake-gitlab-instance";
 import { mrRoutes } from "./fake-gitlab-mr";
+import { protectionRoutes } from "./fake-gitlab-protection";
 import {
   FakeGitLab,
   FakeState,
@@ -75,7 +76,13 @@ export async function startFakeGitLab(options: FakeOptions = {}): Promise<FakeGi
     notes: new Map(),
     nextId: 100,
   };
-  const routes: Route[] = [...ciRoutes, ...deployRoutes, ...instanceRoutes, ...mrRoutes];
+  const routes: Route[] = [
+    ...ciRoutes,
+    ...deployRoutes,
+    ...instanceRoutes,
+    ...mrRoutes,
+    ...protectionRoutes,
+  ];
   const log: LoggedRequest[] = [];
   const faults: Fault[] = [];
 

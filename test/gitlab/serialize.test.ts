@@ -46,6 +46,9 @@ test.each([
   ["RepositoryFileProvider", gitlab.RepositoryFileProvider],
   ["ProjectEnvironmentProvider", gitlab.ProjectEnvironmentProvider],
   ["ProjectProtectedEnvironmentProvider", gitlab.ProjectProtectedEnvironmentProvider],
+  ["BranchProtectionProvider", gitlab.BranchProtectionProvider],
+  ["TagProtectionProvider", gitlab.TagProtectionProvider],
+  ["ProjectContainerTagProtectionProvider", gitlab.ProjectContainerTagProtectionProvider],
 ])("%s serializes without any token and requires gitbeaker by name", async (_name, provider) => {
   process.env.GITLAB_TOKEN = ENV_TOKEN;
   try {

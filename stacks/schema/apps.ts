@@ -1,0 +1,123 @@
+import { z } from "zod";
+import {
+  DNS_1035_LABEL,
+  IMAGE_DIGEST,
+  IMAGE_REPOSITORY,
+  IMAGE_TAG,
+  LOWERCASE_HOSTNAME,
+} from "../../components/formats";
+import { DEPLOY_METHODS } from "../model";
+import {
+  KEY_DOCS,
+  dnsLabel,
+  dnsSubdomain,
+  gitlabPath,
+  nonEmpty,
+  positiveInt,
+  quantity,
+} from "./formats";
+import { resources } from "./runner";
+
+/** One entry of `apps[]` as a user writes it. */
+export const app = z.strictObject({
+  // App names become Service names, which must start with a letter (RFC 1035).
+  name: z
+    .string()
+    .regex(
+      DNS_1035_LABEL,
+      "expected a DNS-1035 label (a lowercase letter first, then lowercase letters, digits and '-', at most 63)",
+    )
+    .describe("Unique per stack; names the Deployment, Service and ServiceAccount.")
+    .register(KEY_DOCS, { type: "DNS-1035 label" }),
+  namespace: dnsLabel
+    .optional()
+    .describe("Kubernetes namespace; no two apps share one.")
+    .register(KEY_DOCS, { default: "`name` (`<name>-<stack>` in review)" }),
+  project: gitlabPath.describe("The app's repository."),
+  image: z
+    .strictObject({
+      repository: z
+        .string()
+        .regex(IMAGE_REPOSITORY, "expected an image repository without tag")
+        .optional()
+        .describe("Image repository without tag or digest.")
+        .register(KEY_DOCS, { type: "image repository", default: "`<registryHost>/<project>`" }),
+      tag: z
+        .string()
+        .regex(IMAGE_TAG, "expected an image tag")
+        .optional()
+        .describe("Tag of the initial image; exactly one of `tag` and `digest` is required.")
+        .register(KEY_DOCS, { type: "image tag" }),
+      digest: z
+        .string()
+        .regex(IMAGE_DIGEST, "expected a digest sha256:<64 hex>")
+        .optional()
+        .describe("Digest of the initial image; exactly one of `tag` and `digest` is required.")
+        .register(KEY_DOCS, { type: "`sha256:…`" }),
+    })
+    .optional()
+    .describe("The image the Deployment starts with; CI owns it afterwards."),
+  port: z
+    .int("expected an integer")
+    .min(1, "expected a port 1-65535")
+    .max(65535, "expected a port 1-65535")
+    .optional()
+    .describe("Container port."),
+  replicas: positiveInt(100).optional().describe("At least 2 in production."),
+  resources: resources.optional().describe("Requests and limits of the app's container."),
+  method: z
+    .enum(DEPLOY_METHODS)
+    .optional()
+    .describe(
+      "How the app reaches the cluster; `agent` needs `features.agent`, `flux` needs `features.flux`, `direct` needs `kubeApiServer`.",
+    ),
+  ingress: z
+    .strictObject({
+      host: z
+        .string()
+        .regex(LOWERCASE_HOSTNAME, "expected a lowercase host name without scheme or path")
+        .describe("Host name the app is served on.")
+        .register(KEY_DOCS, { type: "lowercase host name" }),
+      className: nonEmpty
+        .optional()
+        .describe("`ingressClassName`; the cluster's default when omitted."),
+      tls: z
+        .strictObject({
+          secretName: dnsSubdomain
+            .optional()
+            .describe("The `kubernetes.io/tls` Secret in the app's namespace.")
+            .register(KEY_DOCS, { default: "`<name>-tls`" }),
+          clusterIssuer: dnsSubdomain
+            .optional()
+            .describe(
+              "cert-manager ClusterIssuer that issues the certificate into `secretName` (annotation `cert-manager.io/cluster-issuer`).",
+            ),
+        })
+        .optional()
+        .describe(
+          "TLS for the host; the app's URL is `https://<host>` with it and `http://<host>` without.",
+        ),
+    })
+    .optional()
+    .describe("Optional ingress."),
+  podDisruptionBudget: z
+    .boolean()
+    .optional()
+    .describe("Create a PodDisruptionBudget (only with more than one replica)."),
+  quota: z
+    .strictObject({
+      requestsCpu: quantity.optional().describe("`requests.cpu`."),
+      requestsMemory: quantity.optional().describe("`requests.memory`."),
+      limitsCpu: quantity.optional().describe("`limits.cpu`."),
+      limitsMemory: quantity.optional().describe("`limits.memory`."),
+      pods: positiveInt(10000).optional().describe("Maximum pods."),
+    })
+    .optional()
+    .describe("This app's namespace ResourceQuota, over `appNamespaces.quota`.")
+    .register(KEY_DOCS, { default: "`appNamespaces.quota`" }),
+  tokenRotation: nonEmpty
+    .optional()
+    .describe(
+      "`direct` apps: change it to rotate the deployer token (the old one is revoked; `KUBE_TOKEN` follows).",
+    ),
+});

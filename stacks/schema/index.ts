@@ -1,0 +1,362 @@
+import { z } from "zod";
+import { CI_VARIABLE_KEY, AGENTK_IMAGE_TAG, KAS_SCHEMES } from "../../components/formats";
+import { MAX_REQUIRED_APPROVALS } from "../../components/gitlab-environments";
+import { ADOPTABLE_KINDS } from "../../components/gitlab/resource";
+import { AGENT_ACCESS_AS, ENVIRONMENT_TIERS, ENVIRONMENTS } from "../model";
+import { app } from "./apps";
+import {
+  KEY_DOCS,
+  chartVersion,
+  date,
+  dnsLabel,
+  dnsSubdomain,
+  duration,
+  gitlabId,
+  gitlabPath,
+  hostname,
+  nonEmpty,
+  positiveInt,
+  quantity,
+  urlWithScheme,
+} from "./formats";
+import { runner } from "./runner";
+
+/**
+ * The shape of the project-namespace config keys as a user writes them in `Pulumi.<stack>.yaml`,
+ * with each key's description (docs/configuration.md and the stack file's JSON Schema are
+ * generated from it: `npm run docs`). Everything a user may leave out is optional here:
+ * per-environment defaults are applied afterwards (`defaults.ts`), so this schema only says what a
+ * value must look like. Objects are strict: an unknown key is a typo, and typos must not pass
+ * silently.
+ */
+
+export { KEY_DOCS } from "./formats";
+export type { KeyDocs } from "./formats";
+
+const features = z.strictObject({
+  runner: z.boolean().optional().describe("Install the GitLab Runner."),
+  registryAuth: z.boolean().optional().describe("Deploy token + pull secrets."),
+  ciVariables: z.boolean().optional().describe("Manage CI/CD variables."),
+  agent: z.boolean().optional().describe("Install the GitLab agent."),
+  flux: z
+    .boolean()
+    .optional()
+    .describe("Flux controllers and per-app OCIRepository/Kustomization."),
+  apps: z.boolean().optional().describe("App namespaces, ServiceAccounts, deploy RBAC."),
+  environments: z
+    .boolean()
+    .optional()
+    .describe(
+      "A GitLab environment per app project (and protection, see `environments.*`). Off in review: review pipelines create their own `review/*` environments.",
+    ),
+});
+
+const gitlab = z.strictObject({
+  projectPath: gitlabPath.describe(
+    "The platform project: holds the agent config, the project runner, variables, deploy token and environments.",
+  ),
+  projectId: gitlabId
+    .optional()
+    .describe(
+      "Numeric id of `gitlab.projectPath`. Looked up from the path before anything is registered; when set, it must match.",
+    ),
+  groupPath: gitlabPath
+    .optional()
+    .describe("The group the platform serves; required when anything is group-scoped."),
+  groupId: gitlabId
+    .optional()
+    .describe(
+      "Numeric id of `gitlab.groupPath`. Looked up from the path before anything is registered; when set, it must match.",
+    ),
+  registryHost: hostname
+    .optional()
+    .describe("Container registry host.")
+    .register(KEY_DOCS, { default: "`registry.<gitlab host>`" }),
+  defaultBranch: nonEmpty
+    .optional()
+    .describe(
+      "Branch of the platform project the agent's `config.yaml` is committed to (GitLab reads the default branch).",
+    ),
+  environmentScope: nonEmpty
+    .optional()
+    .describe(
+      "Scope of the variables the platform publishes to app projects (`dev`, `staging`, `production`, `review/*`).",
+    )
+    .register(KEY_DOCS, { type: "GitLab environment scope" }),
+  protectPublishedCredentials: z
+    .boolean()
+    .optional()
+    .describe(
+      "Whether the published `KUBECONFIG`/`KUBE_TOKEN` of direct apps are protected variables. Must be `true` in production; `false` lets unprotected (merge-request) branches deploy.",
+    ),
+  adoptExisting: z
+    .array(z.enum(ADOPTABLE_KINDS))
+    .optional()
+    .describe(
+      "Kinds of existing GitLab objects this stack takes over instead of stopping on them (an app pipeline's environment, a hand-made `KUBE_NAMESPACE`): their settings become the stack's and destroy deletes them. Without it such an object stops the run with an error naming it.",
+    )
+    .register(KEY_DOCS, { default: "none" }),
+});
+
+const quota = z.strictObject({
+  requestsCpu: quantity.optional().describe("`requests.cpu`."),
+  requestsMemory: quantity.optional().describe("`requests.memory`."),
+  limitsCpu: quantity.optional().describe("`limits.cpu`."),
+  limitsMemory: quantity.optional().describe("`limits.memory`."),
+  pods: positiveInt(10000).optional().describe("Maximum pods."),
+});
+
+const appNamespaces = z.strictObject({
+  quota: quota
+    .optional()
+    .describe(
+      "ResourceQuota of every app namespace (an app may override it with `apps[].quota`). A deployer can change replicas and resources, so this bounds what one app's pipeline can take; each app's rollout (replicas and one surge pod) must fit.",
+    ),
+  limitRange: z
+    .strictObject({
+      defaultRequestCpu: quantity.optional().describe("Default CPU request."),
+      defaultRequestMemory: quantity.optional().describe("Default memory request."),
+      defaultLimitCpu: quantity.optional().describe("Default CPU limit."),
+      defaultLimitMemory: quantity.optional().describe("Default memory limit."),
+      maxCpu: quantity.optional().describe("Largest CPU limit of one container."),
+      maxMemory: quantity.optional().describe("Largest memory limit of one container."),
+    })
+    .optional()
+    .describe("LimitRange of every app namespace: container defaults and maximums."),
+});
+
+const namespace = z.strictObject({
+  name: dnsLabel
+    .optional()
+    .describe("Namespace for the runner and its CI job pods; created only with `features.runner`."),
+  quota: z
+    .strictObject({
+      requestsCpu: quantity.optional().describe("`requests.cpu`."),
+      requestsMemory: quantity.optional().describe("`requests.memory`."),
+      limitsCpu: quantity.optional().describe("`limits.cpu`."),
+      limitsMemory: quantity.optional().describe("`limits.memory`."),
+      pods: positiveInt(10000).optional().describe("Maximum pods (runner + concurrent jobs)."),
+    })
+    .optional()
+    .describe("ResourceQuota for the namespace."),
+  limitRange: z
+    .strictObject({
+      defaultRequestCpu: quantity.optional().describe("Default CPU request."),
+      defaultRequestMemory: quantity.optional().describe("Default memory request."),
+      defaultLimitCpu: quantity.optional().describe("Default CPU limit."),
+      defaultLimitMemory: quantity.optional().describe("Default memory limit."),
+    })
+    .optional()
+    .describe("Container defaults in the namespace."),
+});
+
+const registryAuth = z.strictObject({
+  secretName: dnsSubdomain.optional().describe("Name of the pull secret in each namespace."),
+  scope: z
+    .enum(["app", "project", "group"])
+    .optional()
+    .describe(
+      "Whose deploy token fills the pull secrets. `app`: one token per app project, only in that app's namespace (an app's image must live in its own project's registry). `project` (the platform project's) or `group`: one token copied into every app namespace; refused in staging and production.",
+    )
+    .register(KEY_DOCS, { default: "`app`" }),
+  expiresAt: date
+    .optional()
+    .describe("Token expiry; changing it rotates the token and every pull secret."),
+  lifetimeDays: positiveInt(3650)
+    .optional()
+    .describe("Without `expiresAt`: lifetime from creation, in days."),
+});
+
+const ciVariable = z.strictObject({
+  key: z
+    .string()
+    .regex(CI_VARIABLE_KEY, "expected letters, digits and '_' (at most 255)")
+    .describe("Variable name.")
+    .register(KEY_DOCS, { type: "`[A-Za-z0-9_]`, ≤ 255" }),
+  value: z
+    .string()
+    .describe(
+      "Set credentials with `pulumi config set --secret --path 'platform:ciVariables[N].value' …`. Always stored as a Pulumi secret.",
+    )
+    .register(KEY_DOCS, { secret: true }),
+  target: z.enum(["project", "group"]).optional().describe("Platform project or group."),
+  variableType: z
+    .enum(["env_var", "file"])
+    .optional()
+    .describe("An environment variable, or a file whose path the variable holds."),
+  protected: z
+    .boolean()
+    .optional()
+    .describe(
+      "Only protected branches and tags see it. The default given is a credential's; other variables are not protected by default.",
+    ),
+  masked: z
+    .boolean()
+    .optional()
+    .describe(
+      "Mask in job logs. The value must be maskable: at least 8 characters from `A-Z a-z 0-9 + / = - _ @ : . ~` (any non-space characters with `raw`).",
+    )
+    .register(KEY_DOCS, { default: "`credential`" }),
+  raw: z.boolean().optional().describe("Don't expand `$` references."),
+  environmentScope: nonEmpty
+    .optional()
+    .describe("e.g. `production`, `review/*`. The same key may appear once per scope."),
+  description: z
+    .string()
+    .max(255, "expected at most 255 characters")
+    .optional()
+    .describe("Shown in GitLab."),
+  credential: z.boolean().optional().describe("Whether the value is a credential."),
+});
+
+const agent = z.strictObject({
+  // The Helm release is `gitlab-agent-<name>`, and Helm allows 53 characters.
+  name: dnsLabel
+    .max(40, "expected at most 40 characters (Helm release gitlab-agent-<name>)")
+    .optional()
+    .describe("Agent name in GitLab (Helm release `gitlab-agent-<name>`).")
+    .register(KEY_DOCS, { type: "DNS label, ≤ 40 characters", default: "`<environment>`" }),
+  namespace: dnsLabel
+    .optional()
+    .describe("agentk's namespace (restricted Pod Security), apart from the runner's job pods."),
+  chartVersion: chartVersion
+    .optional()
+    .describe("gitlab-agent chart; keep within your GitLab's supported window."),
+  imageTag: z
+    .string()
+    .regex(AGENTK_IMAGE_TAG, 'expected an agentk image tag such as "v18.6.0"')
+    .optional()
+    .describe(
+      "agentk version. GitLab supports agentk at its KAS's minor version and one minor either side; a tag outside that window is refused.",
+    )
+    .register(KEY_DOCS, {
+      type: "tag such as `v18.6.0`",
+      default: "`v<KAS version>` from the instance's `GET /metadata`",
+    }),
+  kasAddress: urlWithScheme(
+    KAS_SCHEMES,
+    'expected a wss://, ws://, grpcs:// or grpc:// URL such as "wss://kas.gitlab.com"',
+  )
+    .optional()
+    .describe("KAS endpoint agentk connects to.")
+    .register(KEY_DOCS, {
+      default: "`kas.externalUrl` from the instance's `GET /metadata`",
+    }),
+  accessAs: z
+    .enum(AGENT_ACCESS_AS)
+    .optional()
+    .describe(
+      "Identity CI jobs use through the agent (see docs/security.md). `ci_job` binds each app to its own project's jobs and is refused in production; `agent` is refused with more than one agent app and in staging and production. Impersonation needs GitLab Premium.",
+    ),
+  projects: z
+    .array(gitlabPath)
+    .optional()
+    .describe(
+      "Projects whose pipelines may use the agent; under the platform project's top-level group. With `impersonate` a project that is not an app's only sees the context (it impersonates a user bound to nothing): make it an app to deploy.",
+    )
+    .register(KEY_DOCS, { default: "the projects of apps with `method: agent`" }),
+  groups: z
+    .array(gitlabPath)
+    .optional()
+    .describe(
+      "Groups whose pipelines may use the agent; under the platform project's top-level group.",
+    ),
+  replicas: positiveInt(10).optional().describe("Agent pods."),
+  rotation: nonEmpty.optional().describe("Change it to rotate the agent token."),
+  protectedBranchesOnly: z
+    .boolean()
+    .optional()
+    .describe(
+      "Only pipelines of protected branches and tags may use the agent (`protected_branches_only` in every `ci_access` entry; GitLab 17.10+). Always `true` in staging and production.",
+    ),
+  restrictToEnvironment: z
+    .boolean()
+    .optional()
+    .describe(
+      "Only jobs that declare the stack's environment (`gitlab.environmentScope`) may use the agent (`environments` in every `ci_access` entry; GitLab 15.7+), so no job skips its environment's protection. Always `true` in staging and production.",
+    )
+    .register(KEY_DOCS, { default: "`true`" }),
+});
+
+const flux = z.strictObject({
+  chartVersion: chartVersion.optional().describe("flux2 chart (Flux v2.8.5)."),
+  namespace: dnsLabel.optional().describe("Flux's namespace."),
+  interval: duration.optional().describe("Reconcile interval."),
+});
+
+const environments = z.strictObject({
+  name: nonEmpty
+    .optional()
+    .describe("The environment created in each app project; must be concrete (not `review/*`).")
+    .register(KEY_DOCS, { type: "GitLab environment name", default: "`gitlab.environmentScope`" }),
+  tier: z.enum(ENVIRONMENT_TIERS).optional().describe("Deployment tier."),
+  protected: z
+    .boolean()
+    .optional()
+    .describe(
+      "Protected environment (GitLab Premium): only `deployAccessLevel` and above may deploy. Set `false` on GitLab Free.",
+    ),
+  deployAccessLevel: z
+    .enum(["maintainer", "developer"])
+    .optional()
+    .describe("Who may deploy to a protected environment."),
+  requiredApprovals: z
+    .int("expected an integer")
+    .min(0, "expected an integer >= 0")
+    .max(MAX_REQUIRED_APPROVALS, `expected an integer <= ${MAX_REQUIRED_APPROVALS}`)
+    .optional()
+    .describe("Approvals each deployment needs (protected environments only)."),
+});
+
+/** The whole project namespace as one strict object: an unknown key is an error. */
+export const rawConfigSchema = z.strictObject({
+  environment: z
+    .enum(ENVIRONMENTS)
+    .describe(
+      "Which environment this stack is. Selects defaults and rules. Stacks named `dev`, `staging`, `production` must say so.",
+    ),
+  kubeContext: nonEmpty.describe("kubeconfig context of this stack's cluster."),
+  kubeApiServer: urlWithScheme(
+    ["https:"],
+    'expected an https:// URL CI jobs reach, such as "https://k8s.example.com:6443"',
+  )
+    .optional()
+    .describe(
+      "API server address written into the KUBECONFIG of `direct` apps; required when an app uses `direct`.",
+    ),
+  gitlab: gitlab.describe("The GitLab instance's projects and groups the platform serves."),
+  features: features.optional().describe("Which capabilities this stack deploys."),
+  namespace: namespace
+    .optional()
+    .describe("The managed namespace: the runner and its CI job pods."),
+  appNamespaces: appNamespaces
+    .optional()
+    .describe("Bounds of every app namespace: ResourceQuota and LimitRange."),
+  runner: runner.optional().describe("The GitLab Runner (Kubernetes executor)."),
+  registryAuth: registryAuth
+    .optional()
+    .describe("The deploy tokens and the image pull secret in every app namespace."),
+  ciVariables: z
+    .array(ciVariable)
+    .optional()
+    .describe("CI/CD variables of the platform project or group."),
+  agent: agent.optional().describe("The GitLab agent for Kubernetes."),
+  flux: flux.optional().describe("Flux, for apps with `method: flux`."),
+  environments: environments
+    .optional()
+    .describe("The GitLab environment each app project gets (with `features.environments`)."),
+  apps: z.array(app).optional().describe("Applications."),
+});
+
+/** The project-namespace keys this program reads. */
+export const PROJECT_KEYS = Object.keys(rawConfigSchema.shape) as readonly (keyof RawConfig)[];
+
+/** Keys whose value is a plain string in the stack file (everything else is YAML/JSON structure). */
+export const STRING_KEYS: ReadonlySet<string> = new Set([
+  "environment",
+  "kubeContext",
+  "kubeApiServer",
+]);
+
+/** What a user wrote, shape-checked but not yet defaulted. */
+export type RawConfig = z.infer<typeof rawConfigSchema>;

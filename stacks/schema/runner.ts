@@ -1,0 +1,106 @@
+import { z } from "zod";
+import { KEY_DOCS, chartVersion, nonEmpty, positiveInt, quantity } from "./formats";
+
+/** `runner.*` as a user writes it, and the container resources shape the apps share. */
+
+/** Requests and limits of one container; unset fields take the defaults. */
+export const resources = z.strictObject({
+  cpuRequest: quantity.optional().describe("CPU request."),
+  cpuLimit: quantity.optional().describe("CPU limit."),
+  memoryRequest: quantity.optional().describe("Memory request."),
+  memoryLimit: quantity.optional().describe("Memory limit."),
+});
+
+const toleration = z.strictObject({
+  key: nonEmpty
+    .optional()
+    .describe("Taint key; with `Exists` and no key, every taint is tolerated."),
+  operator: z
+    .enum(["Equal", "Exists"])
+    .optional()
+    .describe("`Equal` (key and value must match) or `Exists` (any value; no `value` then)."),
+  value: z.string().optional().describe("Taint value, with `Equal`."),
+  effect: z
+    .enum(["NoSchedule", "PreferNoSchedule", "NoExecute"])
+    .optional()
+    .describe("Taint effect; every effect when omitted."),
+});
+
+const cache = z.strictObject({
+  type: z.literal("s3").describe("The cache type; S3-compatible storage is the one supported."),
+  serverAddress: z
+    .string()
+    .regex(/^[A-Za-z0-9.-]+(:\d{1,5})?$/, "expected a host or host:port without scheme")
+    .describe("S3 endpoint, host or host:port without scheme.")
+    .register(KEY_DOCS, { type: "host or host:port" }),
+  bucketName: nonEmpty.describe("Bucket name."),
+  bucketLocation: nonEmpty.optional().describe("Bucket region."),
+  insecure: z.boolean().optional().describe("Plain HTTP to the endpoint."),
+  accessKey: nonEmpty
+    .describe("Access key id; set with `pulumi config set --secret --path`.")
+    .register(KEY_DOCS, { secret: true }),
+  secretKey: nonEmpty
+    .describe("Secret access key; set with `pulumi config set --secret --path`.")
+    .register(KEY_DOCS, { secret: true }),
+});
+
+export const runner = z.strictObject({
+  scope: z
+    .enum(["project", "group", "instance"])
+    .optional()
+    .describe("Runner type created with `POST /user/runners`."),
+  description: nonEmpty
+    .optional()
+    .describe("Shown in GitLab's runner list.")
+    .register(KEY_DOCS, { default: "`<project>-<stack>`, e.g. `platform-dev`" }),
+  tags: z
+    .array(z.string().regex(/^[^,\s]+$/, "expected a tag without spaces or commas"))
+    .optional()
+    .describe("Job tags the runner takes.")
+    .register(KEY_DOCS, { default: "`[kubernetes, <environment>]`" }),
+  runUntagged: z.boolean().optional().describe("Also take untagged jobs."),
+  locked: z.boolean().optional().describe("Lock the runner to its project."),
+  accessLevel: z
+    .enum(["not_protected", "ref_protected"])
+    .optional()
+    .describe("`ref_protected`: only protected branches/tags."),
+  maximumTimeout: z
+    .int("expected an integer")
+    .min(600, "expected an integer >= 600 (GitLab's minimum)")
+    .max(2592000, "expected an integer <= 2592000")
+    .optional()
+    .describe("Job timeout cap, in seconds."),
+  paused: z.boolean().optional().describe("Create paused."),
+  chartVersion: chartVersion.optional().describe("gitlab-runner chart."),
+  concurrent: positiveInt(1000).optional().describe("Concurrent jobs."),
+  checkInterval: positiveInt(3600)
+    .optional()
+    .describe("How often the runner polls for jobs, in seconds."),
+  pollTimeout: positiveInt(3600)
+    .optional()
+    .describe("How long to wait for a job pod to start, in seconds."),
+  jobImage: nonEmpty.optional().describe("Default job image."),
+  privileged: z
+    .boolean()
+    .optional()
+    .describe("Privileged job pods (needed only for Docker-in-Docker)."),
+  privilegedReason: nonEmpty
+    .optional()
+    .describe("Required with `privileged: true` in production; refused without it."),
+  resources: z
+    .strictObject({
+      manager: resources.optional().describe("The runner manager (the chart's Deployment)."),
+      build: resources.optional().describe("The job's `build` container."),
+      helper: resources
+        .optional()
+        .describe("The job pod's `helper` container (clone, cache, artifacts)."),
+      service: resources.optional().describe("Each CI `services:` container of a job."),
+    })
+    .optional()
+    .describe("Requests and limits of the runner pod and of job containers."),
+  nodeSelector: z.record(z.string(), z.string()).optional().describe("Node selector for job pods."),
+  tolerations: z.array(toleration).optional().describe("Tolerations for job pods."),
+  cache: cache.optional().describe("Distributed cache for jobs."),
+  rotation: nonEmpty.optional().describe("Change it to rotate the runner token."),
+  metrics: z.boolean().optional().describe("Prometheus metrics on port 9252."),
+});
