@@ -168,7 +168,7 @@ export async function checkToken(connection: Connection, runner: boolean): Promi
   if (needs.length > 0) {
     return fail(
       `${name} has ${scopes}: ${needs.join(", and ")} ` +
-        "(README.md, Token scopes and roles); create a token with the api scope",
+        "(docs/gitlab.md, Token scopes and roles); create a token with the api scope",
     );
   }
   const expiry = token.expiresAt === null ? "no expiry" : `expires ${token.expiresAt}`;

@@ -167,8 +167,8 @@ export function header(stack: string, environment: string, schema: boolean): str
   return [
     ...(schema ? [`# yaml-language-server: $schema=./${STACK_SCHEMA}`] : []),
     `# Stack ${stack} (environment ${environment}), written by \`npm run bootstrap -- ${stack}\``,
-    "# (docs/bootstrap.md). README.md documents every key. gitlab:token is added encrypted by",
-    "# `pulumi config set --secret`; never write credentials here in plain text.",
+    "# (docs/bootstrap.md). docs/configuration.md documents every key. gitlab:token is added",
+    "# encrypted by `pulumi config set --secret`; never write credentials here in plain text.",
     "",
   ].join("\n");
 }

@@ -135,8 +135,8 @@ describe("the stack file", () => {
       action: "create",
       text: [
         "# Stack staging-2 (environment staging), written by `npm run bootstrap -- staging-2`",
-        "# (docs/bootstrap.md). README.md documents every key. gitlab:token is added encrypted by",
-        "# `pulumi config set --secret`; never write credentials here in plain text.",
+        "# (docs/bootstrap.md). docs/configuration.md documents every key. gitlab:token is added",
+        "# encrypted by `pulumi config set --secret`; never write credentials here in plain text.",
         "config:",
         "  gitlab:baseUrl: https://gitlab.example.com",
         "  platform:environment: staging",

@@ -1,6 +1,8 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import Ajv from "ajv";
+import { parse } from "yaml";
 import { BootstrapDeps, main } from "../../scripts/bootstrap";
 import { Prompter } from "../../scripts/bootstrap/prompt";
 import { REPO_ROOT, ScriptIO } from "../../scripts/pulumi";
@@ -92,8 +94,8 @@ const backend = () => `file://${path.join(root, ".pulumi-state")}`;
 
 const HEADER = [
   "# Stack qa (environment dev), written by `npm run bootstrap -- qa`",
-  "# (docs/bootstrap.md). README.md documents every key. gitlab:token is added encrypted by",
-  "# `pulumi config set --secret`; never write credentials here in plain text.",
+  "# (docs/bootstrap.md). docs/configuration.md documents every key. gitlab:token is added",
+  "# encrypted by `pulumi config set --secret`; never write credentials here in plain text.",
 ];
 
 /** What the bootstrap writes for {@link flags}. */
@@ -306,13 +308,26 @@ describe("a new stack", () => {
     expect(readStackFile()).toContain("  platform:kubeContext: qa-cluster\n");
   });
 
-  test("with a JSON schema for stack files in the repository, the file names it for editors", async () => {
+  test("the file names the repository's JSON schema for editors, and passes it", async () => {
     fs.mkdirSync(path.join(root, "schema"));
-    fs.writeFileSync(path.join(root, "schema", "stack.schema.json"), "{}\n");
-    expect(await main(flags(), io())).toBe(0);
-    expect(readStackFile()).toBe(
-      `# yaml-language-server: $schema=./schema/stack.schema.json\n${finishedFile()}`,
+    const schema = path.join("schema", "stack.schema.json");
+    fs.copyFileSync(path.join(REPO_ROOT, schema), path.join(root, schema));
+    expect(await main(flags("--kube-api-server", "https://k8s.qa.example.com:6443"), io())).toBe(0);
+    const text = readStackFile();
+    expect(
+      text.startsWith(`# yaml-language-server: $schema=./schema/stack.schema.json\n${HEADER[0]}\n`),
+    ).toBe(true);
+    const validate = new Ajv({ allErrors: true }).compile(
+      JSON.parse(fs.readFileSync(path.join(root, schema), "utf8")) as object,
     );
+    expect(validate(parse(text))).toBe(true);
+    // The check is real: the schema refuses what the program refuses.
+    expect(validate(parse(text.replace("environment: dev", "environment: qa")))).toBe(false);
+  });
+
+  test("without the JSON schema, no modeline", async () => {
+    expect(await main(flags(), io())).toBe(0);
+    expect(readStackFile()).not.toContain("yaml-language-server");
   });
 
   test("a failed preview keeps what was set up and returns pulumi's exit code", async () => {
@@ -428,7 +443,7 @@ describe("a missing prerequisite stops everything before the first write", () =>
     const streams = io({ GITLAB_TOKEN: "glpat-narrow-token-0003" });
     expect(await main(flags(), streams)).toBe(1);
     expect(lines(streams)[6]).toBe(
-      `  FAIL  GitLab token "platform" ${message} (README.md, Token scopes and roles); create a token with the api scope`,
+      `  FAIL  GitLab token "platform" ${message} (docs/gitlab.md, Token scopes and roles); create a token with the api scope`,
     );
     expectNothingWritten();
   });
