@@ -45,6 +45,15 @@ const USAGE = [
   "       npm run preview -- <stack> [pulumi preview flags]",
 ].join("\n");
 
+/** Throws a {@link UsageError} for a stack name that cannot name a `Pulumi.<stack>.yaml`. */
+export function checkStackName(stack: string): void {
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(stack)) {
+    throw new UsageError(
+      `stack name ${JSON.stringify(stack)} must start with a letter or digit and use only letters, digits, '-', '_' and '.'`,
+    );
+  }
+}
+
 /** Parses `[command, stack, ...flags]`. */
 export function parseArgs(argv: readonly string[], root: string = REPO_ROOT): Invocation {
   const [command, stack, ...passthrough] = argv;
@@ -54,11 +63,7 @@ export function parseArgs(argv: readonly string[], root: string = REPO_ROOT): In
   if (stack === undefined || stack.startsWith("-")) {
     throw new UsageError(`missing stack name\n${USAGE}`);
   }
-  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(stack)) {
-    throw new UsageError(
-      `stack name ${JSON.stringify(stack)} must start with a letter or digit and use only letters, digits, '-', '_' and '.'`,
-    );
-  }
+  checkStackName(stack);
   if (!fs.existsSync(path.join(root, `Pulumi.${stack}.yaml`))) {
     const known = fs
       .readdirSync(root)
@@ -133,13 +138,20 @@ function run(
   });
 }
 
-/** Runs one invocation; resolves to the process exit code. */
-export async function main(argv: readonly string[], io: ScriptIO): Promise<number> {
+/**
+ * Runs one invocation; resolves to the process exit code. `root` is the project directory that
+ * holds `Pulumi.<stack>.yaml` (and the default local backend).
+ */
+export async function main(
+  argv: readonly string[],
+  io: ScriptIO,
+  root: string = REPO_ROOT,
+): Promise<number> {
   let inv: Invocation;
   try {
-    inv = parseArgs(argv, io.cwd);
+    inv = parseArgs(argv, root);
     // The stack's policy levels are checked before anything runs (and again when written).
-    stackPolicyConfig(inv.stack, io.cwd);
+    stackPolicyConfig(inv.stack, root);
   } catch (error) {
     io.stderr(`error: ${(error as Error).message}\n`);
     return 1;
@@ -152,7 +164,7 @@ export async function main(argv: readonly string[], io: ScriptIO): Promise<numbe
     );
     return 1;
   }
-  const backend = backendUrl(io.env);
+  const backend = backendUrl(io.env, root);
   const secretsProvider = io.env["PULUMI_SECRETS_PROVIDER"] || "passphrase";
   const hasPassphrase =
     io.env["PULUMI_CONFIG_PASSPHRASE"] !== undefined ||
@@ -168,7 +180,7 @@ export async function main(argv: readonly string[], io: ScriptIO): Promise<numbe
   }
   io.stdout(`Using state backend ${backend}\n`);
   const env = { ...io.env, PULUMI_BACKEND_URL: backend };
-  return withPolicyConfig(inv.stack, io.cwd, async (policy) => {
+  return withPolicyConfig(inv.stack, root, async (policy) => {
     for (const args of plan(inv, io.env, policy)) {
       const code = await run(pulumiCli, args, env, io.cwd);
       if (code !== 0) {

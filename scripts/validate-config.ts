@@ -80,7 +80,24 @@ export function readStackSource(
   root: string = REPO_ROOT,
   env: Readonly<Record<string, string | undefined>> = {},
 ): { source: ConfigSource; remarks: string[] } {
-  const projectFile = readYaml(path.join(root, "Pulumi.yaml"));
+  return stackSource(
+    stack,
+    readYaml(path.join(root, "Pulumi.yaml")),
+    readYaml(path.join(root, `Pulumi.${stack}.yaml`)),
+    env,
+  );
+}
+
+/**
+ * The same from the parsed documents: `Pulumi.yaml` and a stack file's content, which need not be
+ * on disk yet (the bootstrap validates a stack file before writing it).
+ */
+export function stackSource(
+  stack: string,
+  projectFile: unknown,
+  stackFile: unknown,
+  env: Readonly<Record<string, string | undefined>> = {},
+): { source: ConfigSource; remarks: string[] } {
   if (!isObject(projectFile) || typeof projectFile["name"] !== "string") {
     throw new UsageError("Pulumi.yaml: expected a project file with a name");
   }
@@ -96,7 +113,6 @@ export function readStackSource(
       all[fullKey] = decl;
     }
   }
-  const stackFile = readYaml(path.join(root, `Pulumi.${stack}.yaml`));
   const stackConfig =
     isObject(stackFile) && isObject(stackFile["config"]) ? stackFile["config"] : {};
   const secureKeys = new Set<string>();

@@ -68,7 +68,9 @@ const SOURCES: Record<string, Variables> = {
     CI_MERGE_REQUEST_SOURCE_PROJECT_ID: "2002",
   },
   "default branch push": { CI_PIPELINE_SOURCE: "push", CI_COMMIT_BRANCH: "main" },
-  tag: { CI_PIPELINE_SOURCE: "push", CI_COMMIT_BRANCH: null, CI_COMMIT_TAG: "v1.4.0" },
+  tag: { CI_PIPELINE_SOURCE: "push", CI_COMMIT_BRANCH: null, CI_COMMIT_TAG: "1.4.0" },
+  // Not a semantic version as the CI/CD catalog reads them: deploys, but no component release.
+  "v-prefixed tag": { CI_PIPELINE_SOURCE: "push", CI_COMMIT_BRANCH: null, CI_COMMIT_TAG: "v1.4.0" },
   schedule: { CI_PIPELINE_SOURCE: "schedule", CI_COMMIT_BRANCH: "main" },
   "other branch push": { CI_PIPELINE_SOURCE: "push", CI_COMMIT_BRANCH: "feature/runner" },
 };
@@ -216,7 +218,21 @@ describe("jobs per pipeline source", () => {
         "deploy-production: manual",
       ],
     ],
-    ["tag", ["typecheck", "lint", "test", "deploy-staging: manual", "deploy-production: manual"]],
+    [
+      "tag",
+      [
+        "typecheck",
+        "lint",
+        "test",
+        "deploy-staging: manual",
+        "deploy-production: manual",
+        "release-components",
+      ],
+    ],
+    [
+      "v-prefixed tag",
+      ["typecheck", "lint", "test", "deploy-staging: manual", "deploy-production: manual"],
+    ],
     ["schedule", ["drift: [dev]", "drift: [staging]", "drift: [production]"]],
     // Its merge request pipeline covers it: never a branch pipeline beside a merge request one.
     ["other branch push", []],
@@ -230,6 +246,7 @@ describe("jobs per pipeline source", () => {
       "fork merge request": true,
       "default branch push": true,
       tag: true,
+      "v-prefixed tag": true,
       schedule: true,
       "other branch push": false,
     });
@@ -246,11 +263,35 @@ describe("jobs per pipeline source", () => {
 
   test("production is never automatic, whatever the source", () => {
     const sources = Object.keys(SOURCES).filter((source) => created[source]);
-    expect(sources).toHaveLength(5);
+    expect(sources).toHaveLength(6);
     for (const source of sources) {
       const production = listed[source]?.find((j) => j.name === "deploy-production");
       expect(["manual", "never"]).toContain(production?.when);
     }
+  });
+
+  test("only semantic-version tag pipelines release the components", () => {
+    const releasing = Object.keys(SOURCES).filter((source) =>
+      running(source).includes("release-components"),
+    );
+    expect(releasing).toEqual(["tag"]);
+  });
+
+  test.each<[string, boolean]>([
+    ["1.4.0", true],
+    ["0.1.0", true],
+    ["2.0.0-rc.1", true],
+    ["10.20.30-beta-2", true],
+    ["v1.4.0", false],
+    ["1.4", false],
+    ["01.4.0", false],
+    ["1.4.0+build.5", false],
+    ["release-1.4.0", false],
+  ])("tag %s releases the components: %s", (tag, released) => {
+    const rules = (parse(CI_FILE) as Record<string, { rules: unknown }>)["release-components"]
+      ?.rules;
+    const vars = { CI_PIPELINE_SOURCE: "push", CI_COMMIT_BRANCH: null, CI_COMMIT_TAG: tag };
+    expect(pipelineCreated(rules, vars)).toBe(released);
   });
 
   test("fork pipelines run nothing that needs this project's secrets", () => {
@@ -288,6 +329,31 @@ describe("job definitions", () => {
     expect(definition("drift").environment).toEqual({ name: "$STACK", action: "verify" });
     expect(definition("drift").resource_group).toBe("pulumi-$STACK");
     expect(definition("drift").script).toEqual(['npm run ci:drift -- "$STACK"']);
+  });
+
+  test("the component release: the release keyword, the GitLab CLI image pinned, no npm", () => {
+    const job = definition("release-components");
+    expect(job.image).toEqual({ name: "registry.gitlab.com/gitlab-org/cli:v1.58.0" });
+    expect(job.release).toEqual({
+      tag_name: "$CI_COMMIT_TAG",
+      name: "$CI_COMMIT_TAG",
+      description:
+        "CI/CD components of $CI_PROJECT_PATH at $CI_COMMIT_TAG (templates/; docs/app-pipelines.md shows how to include them).",
+    });
+    expect(job.stage).toBe("release");
+    expect(job.needs).toEqual(
+      ["typecheck", "lint", "test"].map((name) => ({
+        job: name,
+        artifacts: true,
+        optional: false,
+      })),
+    );
+    expect(job.before_script).toEqual([]);
+    expect(job.cache).toEqual([]);
+    expect(job.interruptible).toBe(false);
+    expect(job.script).toEqual([
+      'echo "Releasing the CI/CD components in templates/ of $CI_PROJECT_PATH as $CI_COMMIT_TAG"',
+    ]);
   });
 
   test("each preview job hands GitLab its Terraform report", () => {

@@ -1,4 +1,5 @@
 import { DEPLOYER_RULES } from "../../components/app-namespace";
+import type { ContainerResources } from "../../components/container-resources";
 import { deploymentSpec, serviceSpec } from "../../components/app-deployment";
 import {
   FluxBootstrapArgs,
@@ -8,7 +9,6 @@ import {
 import { podSecurityLabels, standardLabels } from "../../components/labels";
 import {
   RUNNER_RBAC_RULES,
-  RunnerContainerResources,
   runnerChartValues,
   runnerConfigToml,
 } from "../../components/runner-values";
@@ -21,7 +21,7 @@ import { TestResource, UNKNOWN_STRING, validateResource, validateStack } from ".
  * components' own pure builders (so a passing case is what the program really declares).
  */
 
-const small: RunnerContainerResources = {
+const small: ContainerResources = {
   cpuRequest: "100m",
   cpuLimit: "500m",
   memoryRequest: "128Mi",

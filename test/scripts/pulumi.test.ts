@@ -3,6 +3,7 @@ import * as os from "os";
 import * as path from "path";
 import {
   backendUrl,
+  checkStackName,
   findOnPath,
   main,
   parseArgs,
@@ -106,6 +107,16 @@ describe("argument handling", () => {
     [["up", "qa"], "no Pulumi.qa.yaml in"],
   ])("rejects %j", (argv, message) => {
     expect(() => parseArgs(argv)).toThrow(message);
+  });
+
+  test.each(["qa", "review-42", "team.a_1"])("checkStackName accepts %j", (stack) => {
+    expect(() => checkStackName(stack)).not.toThrow();
+  });
+
+  test.each(["-qa", ".hidden", "a/b", "qa stack", ""])("checkStackName refuses %j", (stack) => {
+    expect(() => checkStackName(stack)).toThrow(
+      `stack name ${JSON.stringify(stack)} must start with a letter or digit and use only letters, digits, '-', '_' and '.'`,
+    );
   });
 
   test("an unknown stack names the stacks that exist", () => {
@@ -248,6 +259,32 @@ describe("running against a fake pulumi", () => {
     expect(streams.err).toEqual([
       "error: the Pulumi CLI was not found on PATH.\nInstall it with `curl -fsSL https://get.pulumi.com | sh` (or see https://www.pulumi.com/docs/install/), then open a new shell.\n",
     ]);
+  });
+
+  test("another project directory: its stack file, its default backend, pulumi run there", async () => {
+    const project = fs.mkdtempSync(path.join(os.tmpdir(), "wrapper-project-"));
+    try {
+      fs.writeFileSync(path.join(project, "Pulumi.qa.yaml"), "config: {}\n");
+      const streams = { ...io({ PULUMI_CONFIG_PASSPHRASE: "pw" }), cwd: project };
+      expect(await main(["preview", "qa"], streams, project)).toBe(0);
+      expect(calls()).toEqual([
+        {
+          argv: ["stack", "select", "--create", "qa", "--secrets-provider", "passphrase"],
+          backend: `file://${path.join(project, ".pulumi-state")}`,
+          cwd: project,
+        },
+        {
+          argv: ["preview", "--diff", "--refresh", "--stack", "qa"],
+          backend: `file://${path.join(project, ".pulumi-state")}`,
+          cwd: project,
+        },
+      ]);
+      expect(fs.statSync(path.join(project, ".pulumi-state")).isDirectory()).toBe(true);
+      // The repository has no qa stack: the directory given, not REPO_ROOT, was looked in.
+      expect(fs.existsSync(path.join(REPO_ROOT, "Pulumi.qa.yaml"))).toBe(false);
+    } finally {
+      fs.rmSync(project, { recursive: true, force: true });
+    }
   });
 
   test("bad arguments exit 1 with the usage", async () => {

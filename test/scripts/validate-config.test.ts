@@ -1,11 +1,13 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { parse } from "yaml";
 import {
   SECURE_PLACEHOLDER,
   main,
   readStackSource,
   stackNames,
+  stackSource,
   validateStack,
 } from "../../scripts/validate-config";
 import { REPO_ROOT, ScriptIO } from "../../scripts/pulumi";
@@ -38,7 +40,7 @@ test("every shipped stack is valid", () => {
       TOKEN_REMARK("dev"),
       "production: valid (environment production, 2 apps)",
       TOKEN_REMARK("production"),
-      "staging: valid (environment staging, 2 apps)",
+      "staging: valid (environment staging, 3 apps)",
       TOKEN_REMARK("staging"),
       "3 of 3 stacks valid",
       "",
@@ -137,6 +139,36 @@ describe("a project with broken and secret-holding stack files", () => {
       groupId: 1000,
     });
     expect(source.gitlabBaseUrl).toBe("https://gitlab.example.com");
+  });
+
+  test("stackSource reads documents not on disk the way readStackSource reads the files", () => {
+    const project = parse(fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8")) as unknown;
+    const onDisk = parse(fs.readFileSync(path.join(root, "Pulumi.dev.yaml"), "utf8")) as unknown;
+    expect(stackSource("dev", project, onDisk)).toEqual(readStackSource("dev", root));
+    const draft = {
+      config: {
+        "gitlab:baseUrl": "https://gitlab.example.com",
+        "gitlab:token": { secure: "v1:not-decrypted" },
+        "platform:environment": "dev",
+        "platform:kubeContext": 1234,
+        "platform:gitlab": { projectPath: "acme/platform" },
+      },
+    };
+    expect(stackSource("qa", project, draft)).toEqual({
+      source: {
+        project: "platform",
+        stack: "qa",
+        values: {
+          environment: "dev",
+          kubeContext: "1234",
+          gitlab: { projectPath: "acme/platform" },
+        },
+        gitlabBaseUrl: "https://gitlab.example.com",
+        gitlabToken: "secret-config",
+      },
+      remarks: [],
+    });
+    expect(fs.existsSync(path.join(root, "Pulumi.qa.yaml"))).toBe(false);
   });
 
   test("GITLAB_BASE_URL stands in for a missing gitlab:baseUrl", () => {
