@@ -97,8 +97,7 @@ export const POLICIES = {
   },
   "app-namespaces-default-deny": {
     security: true,
-    // Advisory until the app namespaces get their NetworkPolicies (issue 12, section 3).
-    defaultLevel: "advisory",
+    defaultLevel: "mandatory",
     description:
       "Every app namespace has a default-deny NetworkPolicy (all pods, Ingress and Egress).",
   },

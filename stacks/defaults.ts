@@ -250,7 +250,7 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, EnvironmentDefau
     protectCredentials: true,
     rules: {
       minAppReplicas: 1,
-      credentialsMaskedAndProtected: false,
+      credentialsMaskedAndProtected: true,
       privilegedNeedsReason: false,
       allowCiJobAccess: true,
       allowAgentAccess: false,

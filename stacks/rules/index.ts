@@ -29,6 +29,7 @@ import {
   sharedTokenAllowed,
 } from "./registry";
 import { RuleEntry } from "./rule";
+import { policyRules } from "./policy";
 import { protectionRules } from "./protection";
 import { runnerRules } from "./runner";
 import { variableRules } from "./variables";
@@ -53,6 +54,7 @@ export const RULES_BY_AREA: Readonly<Record<string, readonly RuleEntry[]>> = {
   variables: variableRules,
   apps: appRules,
   protection: protectionRules,
+  policy: policyRules,
 };
 
 /** Every rule, in report order. */
@@ -78,4 +80,5 @@ export const RULES: readonly RuleEntry[] = [
   ...variableRules,
   ...appRules,
   ...protectionRules,
+  ...policyRules,
 ];

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { CI_VARIABLE_KEY, AGENTK_IMAGE_TAG, KAS_SCHEMES } from "../../components/formats";
 import { MAX_REQUIRED_APPROVALS } from "../../components/gitlab-environments";
 import { ADOPTABLE_KINDS } from "../../components/gitlab/resource";
+import { POLICY_NAMES } from "../../policy/levels";
 import { AGENT_ACCESS_AS, ENVIRONMENT_TIERS, ENVIRONMENTS } from "../model";
 import { app } from "./apps";
 import {
@@ -427,6 +428,25 @@ export const rawConfigSchema = z.strictObject({
   protection: protection
     .optional()
     .describe("Branch, release-tag and container-tag protection the platform manages."),
+  policy: z
+    .strictObject({
+      advisory: z
+        .array(z.enum(POLICY_NAMES))
+        .optional()
+        .describe(
+          "Policies that only warn in this stack (production may lower none of the security ones).",
+        ),
+      mandatory: z
+        .array(z.enum(POLICY_NAMES))
+        .optional()
+        .describe(
+          "Policies that fail this stack's preview and deploy (e.g. an advisory-by-default one).",
+        ),
+    })
+    .optional()
+    .describe(
+      "Levels of the policy pack (`policy/`, docs/policy.md) that differ from their defaults.",
+    ),
 });
 
 /** The project-namespace keys this program reads. */

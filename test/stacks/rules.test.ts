@@ -443,6 +443,15 @@ const CASES: [string[], string, Partial<ConfigSource>, Record<string, unknown>, 
     ],
   ],
   [
+    ["policy.levels"],
+    "production lowers no security policy of the pack",
+    { stack: "production" },
+    { environment: "production", policy: { advisory: ["containers-restricted"] } },
+    [
+      'policy.advisory[0]: expected a policy production may make advisory (containers-requests-limits), got the security policy "containers-restricted"',
+    ],
+  ],
+  [
     ["runner.noHelmTemplates"],
     "runner values the chart would run as Helm template code",
     {},
