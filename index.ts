@@ -226,6 +226,9 @@ export = async () => {
         {
           namespace: config.flux.namespace,
           chartVersion: config.flux.chartVersion,
+          ...(config.flux.chartRepository === undefined
+            ? {}
+            : { chartRepository: config.flux.chartRepository }),
           interval: config.flux.interval,
           environment: config.environment,
           ...(features.registryAuth ? { registrySecretName: config.registryAuth.secretName } : {}),

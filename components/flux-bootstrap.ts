@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
+import { chartSource } from "./helm-source";
 import { standardLabels } from "./labels";
 import { PlatformNamespace } from "./platform-namespace";
 
@@ -29,6 +30,11 @@ export interface FluxBootstrapArgs {
   /** Namespace of the Flux controllers. Default `flux-system`. */
   readonly namespace?: string;
   /** Exact flux2 chart version. */
+  /**
+   * Where the chart comes from: an https:// chart repository (a mirror), an oci:// registry path,
+   * or a local chart directory. Default the chart's public repository.
+   */
+  readonly chartRepository?: string;
   readonly chartVersion: string;
   /** How often sources and Kustomizations reconcile, e.g. `1m`. */
   readonly interval: string;
@@ -68,9 +74,8 @@ export class FluxBootstrap extends pulumi.ComponentResource {
       name,
       {
         name: "flux",
-        chart: "flux2",
+        ...chartSource("flux2", args.chartRepository ?? FLUX_CHART_REPO),
         version: args.chartVersion,
-        repositoryOpts: { repo: FLUX_CHART_REPO },
         namespace: ns.name,
         values: fluxValues(),
         atomic: true,

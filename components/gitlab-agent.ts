@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
+import { chartSource } from "./helm-source";
 import {
   AgentAccessAs,
   AgentApp,
@@ -36,6 +37,11 @@ export interface GitLabAgentArgs {
   /** Agent name, a DNS label of at most 40 characters (the Helm release is `gitlab-agent-<name>`). */
   readonly name: string;
   /** Pinned gitlab-agent chart version (https://charts.gitlab.io), e.g. `2.6.2`. */
+  /**
+   * Where the chart comes from: an https:// chart repository (a mirror), an oci:// registry path,
+   * or a local chart directory. Default the chart's public repository.
+   */
+  readonly chartRepository?: string;
   readonly chartVersion: string;
   /** KAS URL agentk connects to, e.g. `wss://kas.gitlab.com`. */
   readonly kasAddress: string;
@@ -239,9 +245,8 @@ export class GitLabAgent extends pulumi.ComponentResource {
       name,
       {
         name: objectName,
-        chart: AGENT_CHART,
+        ...chartSource(AGENT_CHART, args.chartRepository ?? AGENT_CHART_REPO),
         version: args.chartVersion,
-        repositoryOpts: { repo: AGENT_CHART_REPO },
         namespace: args.namespace,
         values: agentHelmValues({
           replicas: args.replicas,

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
+import { chartSource, chartSourceProblem } from "./helm-source";
 import { RunnerType, UserRunner, validateRunnerTarget } from "./gitlab";
 import { standardLabels } from "./labels";
 import {
@@ -63,6 +64,11 @@ export interface GitLabRunnerArgs {
   /** Whether the runner stops taking jobs. */
   readonly paused: boolean;
   /** gitlab-runner chart version, pinned. */
+  /**
+   * Where the chart comes from: an https:// chart repository (a mirror), an oci:// registry path,
+   * or a local chart directory. Default the chart's public repository.
+   */
+  readonly chartRepository?: string;
   readonly chartVersion: string;
   /** Jobs run at once. */
   readonly concurrent: number;
@@ -189,9 +195,8 @@ export class GitLabRunner extends pulumi.ComponentResource {
       `${name}-release`,
       {
         name: RELEASE_NAME,
-        chart: CHART,
+        ...chartSource(CHART, args.chartRepository ?? CHART_REPO),
         version: args.chartVersion,
-        repositoryOpts: { repo: CHART_REPO },
         namespace: args.namespace,
         values: runnerChartValues({
           gitlabUrl: args.gitlabUrl,
@@ -284,6 +289,11 @@ export function gitLabRunnerArgsProblems(args: GitLabRunnerArgs): string[] {
   }
   if (!/^https?:\/\/[^/\s]+/.test(args.gitlabUrl)) {
     problems.push(`gitlabUrl: expected an http(s) URL, got ${JSON.stringify(args.gitlabUrl)}`);
+  }
+  const source =
+    args.chartRepository === undefined ? undefined : chartSourceProblem(args.chartRepository);
+  if (source !== undefined) {
+    problems.push(`chartRepository: ${source}`);
   }
   if (args.chartVersion.trim() === "") {
     problems.push("chartVersion: expected a chart version, got nothing");

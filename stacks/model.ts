@@ -112,9 +112,14 @@ export interface AppNamespacesSettings {
  * plus the reason a privileged runner must give in some environments.
  */
 export interface RunnerSettings extends Required<
-  Omit<GitLabRunnerArgs, "namespace" | "gitlabUrl" | "projectId" | "groupId" | "cache">
+  Omit<
+    GitLabRunnerArgs,
+    "namespace" | "gitlabUrl" | "projectId" | "groupId" | "cache" | "chartRepository"
+  >
 > {
   readonly cache: RunnerCacheArgs | undefined;
+  /** Where the chart comes from; the public repository when undefined. */
+  readonly chartRepository: string | undefined;
   /** Why the runner is privileged (production requires it with `privileged: true`). */
   readonly privilegedReason: string | undefined;
 }
@@ -148,6 +153,8 @@ export interface AgentSettings extends Pick<
 > {
   /** Namespace of agentk, apart from the runner's: job pods must not reach the agent's identity. */
   readonly namespace: string;
+  /** Where the gitlab-agent chart comes from; the public repository when undefined. */
+  readonly chartRepository: string | undefined;
   /** agentk image tag; undefined: the KAS version of the instance (`GET /metadata`). */
   readonly imageTag: string | undefined;
   /** KAS URL agentk connects to; undefined: the instance's `kas.externalUrl`. */
@@ -173,7 +180,10 @@ export interface EnvironmentsSettings {
 /** Flux settings: the arguments of `FluxBootstrap` that come from config. */
 export type FluxSettings = Required<
   Pick<FluxBootstrapArgs, "chartVersion" | "namespace" | "interval">
->;
+> & {
+  /** Where the flux2 chart comes from; the public repository when undefined. */
+  readonly chartRepository: string | undefined;
+};
 
 /** One application the platform deploys. */
 export interface AppSettings extends Pick<

@@ -173,6 +173,7 @@ function resolve(source: ConfigSource, raw: RawConfig, url: URL | undefined): En
     agent: resolveAgent(raw, apps),
     flux: {
       chartVersion: raw.flux?.chartVersion ?? PINNED.fluxChart,
+      chartRepository: raw.flux?.chartRepository,
       namespace: raw.flux?.namespace ?? "flux-system",
       interval: raw.flux?.interval ?? "1m",
     },
@@ -232,6 +233,7 @@ function resolveRunner(source: ConfigSource, raw: RawConfig): RunnerSettings {
     maximumTimeout: r.maximumTimeout ?? 3600,
     paused: r.paused ?? false,
     chartVersion: r.chartVersion ?? PINNED.runnerChart,
+    chartRepository: r.chartRepository,
     concurrent: r.concurrent ?? d.runnerConcurrent,
     checkInterval: r.checkInterval ?? 3,
     pollTimeout: r.pollTimeout ?? 180,
@@ -341,6 +343,7 @@ function resolveAgent(raw: RawConfig, apps: readonly AppSettings[]): AgentSettin
     namespace: ag.namespace ?? "gitlab-agent",
     imageTag: ag.imageTag,
     chartVersion: ag.chartVersion ?? PINNED.agentChart,
+    chartRepository: ag.chartRepository,
     // Undefined: the instance's (GET /metadata), filled in by stacks/instance.ts.
     kasAddress: ag.kasAddress,
     accessAs: ag.accessAs ?? d.agentAccessAs,

@@ -1,3 +1,4 @@
+import { chartSourceProblem } from "../../components/helm-source";
 import { z } from "zod";
 import {
   CHART_VERSION,
@@ -59,6 +60,14 @@ export const positiveInt = (max: number) =>
     .int("expected an integer")
     .min(1, "expected an integer >= 1")
     .max(max, `expected an integer <= ${max}`);
+/** Where a chart comes from (components/helm-source.ts). */
+export const chartRepository = z
+  .string()
+  .refine(
+    (value) => chartSourceProblem(value) === undefined,
+    "expected an https:// chart repository, an oci:// registry path or a local chart directory",
+  );
+
 export const chartVersion = z
   .string()
   .regex(CHART_VERSION, 'expected an exact chart version such as "1.2.3"')

@@ -7,6 +7,7 @@ import { AGENT_ACCESS_AS, ENVIRONMENT_TIERS, ENVIRONMENTS } from "../model";
 import { app } from "./apps";
 import {
   KEY_DOCS,
+  chartRepository,
   chartVersion,
   date,
   dnsLabel,
@@ -241,6 +242,11 @@ const agent = z.strictObject({
   namespace: dnsLabel
     .optional()
     .describe("agentk's namespace (restricted Pod Security), apart from the runner's job pods."),
+  chartRepository: chartRepository
+    .optional()
+    .describe(
+      "Where the chart comes from: an https:// chart repository (a mirror), an oci:// registry path, or a local chart directory (relative to the project). Default the chart's public repository.",
+    ),
   chartVersion: chartVersion
     .optional()
     .describe("gitlab-agent chart; keep within your GitLab's supported window."),
@@ -302,6 +308,12 @@ const agent = z.strictObject({
 
 const flux = z.strictObject({
   chartVersion: chartVersion.optional().describe("flux2 chart (Flux v2.8.5)."),
+  chartRepository: chartRepository
+    .optional()
+    .describe(
+      "Where the chart comes from: an https:// chart repository (a mirror), an oci:// registry path, or a local chart directory (relative to the project). Default the chart's public repository.",
+    ),
+
   namespace: dnsLabel.optional().describe("Flux's namespace."),
   interval: duration.optional().describe("Reconcile interval."),
 });

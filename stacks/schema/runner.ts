@@ -1,5 +1,12 @@
 import { z } from "zod";
-import { KEY_DOCS, chartVersion, nonEmpty, positiveInt, quantity } from "./formats";
+import {
+  KEY_DOCS,
+  chartRepository,
+  chartVersion,
+  nonEmpty,
+  positiveInt,
+  quantity,
+} from "./formats";
 
 /** `runner.*` as a user writes it, and the container resources shape the apps share. */
 
@@ -72,6 +79,12 @@ export const runner = z.strictObject({
     .describe("Job timeout cap, in seconds."),
   paused: z.boolean().optional().describe("Create paused."),
   chartVersion: chartVersion.optional().describe("gitlab-runner chart."),
+  chartRepository: chartRepository
+    .optional()
+    .describe(
+      "Where the chart comes from: an https:// chart repository (a mirror), an oci:// registry path, or a local chart directory (relative to the project). Default the chart's public repository.",
+    ),
+
   concurrent: positiveInt(1000).optional().describe("Concurrent jobs."),
   checkInterval: positiveInt(3600)
     .optional()
