@@ -139,19 +139,15 @@ function run(
 }
 
 /**
- * Runs one invocation; resolves to the process exit code. `root` is the project directory that
- * holds `Pulumi.<stack>.yaml` (and the default local backend).
+ * Runs one invocation; resolves to the process exit code. `io.cwd` is the project directory: it
+ * holds `Pulumi.<stack>.yaml`, the policy pack and the default local backend.
  */
-export async function main(
-  argv: readonly string[],
-  io: ScriptIO,
-  root: string = REPO_ROOT,
-): Promise<number> {
+export async function main(argv: readonly string[], io: ScriptIO): Promise<number> {
   let inv: Invocation;
   try {
-    inv = parseArgs(argv, root);
+    inv = parseArgs(argv, io.cwd);
     // The stack's policy levels are checked before anything runs (and again when written).
-    stackPolicyConfig(inv.stack, root);
+    stackPolicyConfig(inv.stack, io.cwd);
   } catch (error) {
     io.stderr(`error: ${(error as Error).message}\n`);
     return 1;
@@ -164,7 +160,7 @@ export async function main(
     );
     return 1;
   }
-  const backend = backendUrl(io.env, root);
+  const backend = backendUrl(io.env, io.cwd);
   const secretsProvider = io.env["PULUMI_SECRETS_PROVIDER"] || "passphrase";
   const hasPassphrase =
     io.env["PULUMI_CONFIG_PASSPHRASE"] !== undefined ||
@@ -180,7 +176,7 @@ export async function main(
   }
   io.stdout(`Using state backend ${backend}\n`);
   const env = { ...io.env, PULUMI_BACKEND_URL: backend };
-  return withPolicyConfig(inv.stack, root, async (policy) => {
+  return withPolicyConfig(inv.stack, io.cwd, async (policy) => {
     for (const args of plan(inv, io.env, policy)) {
       const code = await run(pulumiCli, args, env, io.cwd);
       if (code !== 0) {

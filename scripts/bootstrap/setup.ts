@@ -111,7 +111,7 @@ export async function setUp(
   }
 
   io.stdout(`\nPreview (npm run preview -- ${input.stack})\n`);
-  const code = await pulumiWrapper(["preview", input.stack], { ...io, env }, input.root);
+  const code = await pulumiWrapper(["preview", input.stack], { ...io, env, cwd: input.root });
   if (code !== 0) {
     io.stderr(
       `error: the preview of ${input.stack} failed (exit code ${code}). ${fileName}, the stack and ` +

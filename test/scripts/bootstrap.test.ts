@@ -150,7 +150,12 @@ function passingChecks(fileLine = "  ok    Pulumi.qa.yaml: new, to be written"):
 /** What was printed, line by line. */
 const lines = (streams: Streams) => streams.out.join("").split("\n");
 
-const pulumiArgv = () => fakes.calls("pulumi").map((c) => c.argv.join(" "));
+/** The pulumi commands run, without the policy pack's flags (test/scripts/pulumi.test.ts's concern). */
+const pulumiArgv = () =>
+  fakes.calls("pulumi").map((c) => {
+    const policy = c.argv.indexOf("--policy-pack");
+    return (policy < 0 ? c.argv : c.argv.slice(0, policy)).join(" ");
+  });
 const NOTHING_WRITTEN = (n: number) =>
   `error: ${n} ${n === 1 ? "check" : "checks"} failed (FAIL above); nothing was written.\n`;
 
@@ -219,7 +224,18 @@ describe("a new stack", () => {
       },
       {
         tool: "pulumi",
-        argv: ["preview", "--diff", "--refresh", "--stack", "qa"],
+        argv: [
+          "preview",
+          "--diff",
+          "--refresh",
+          "--stack",
+          "qa",
+          // The policy pack of the project directory, at the stack's levels (npm run preview's code).
+          "--policy-pack",
+          path.join(root, "policy"),
+          "--policy-pack-config",
+          expect.stringMatching(/\/pulumi-policy-[^/]+\/qa\.json$/),
+        ],
         backend: backend(),
         passphrase: PASSPHRASE,
       },

@@ -261,30 +261,40 @@ describe("running against a fake pulumi", () => {
     ]);
   });
 
-  test("another project directory: its stack file, its default backend, pulumi run there", async () => {
-    const project = fs.mkdtempSync(path.join(os.tmpdir(), "wrapper-project-"));
-    try {
-      fs.writeFileSync(path.join(project, "Pulumi.qa.yaml"), "config: {}\n");
-      const streams = { ...io({ PULUMI_CONFIG_PASSPHRASE: "pw" }), cwd: project };
-      expect(await main(["preview", "qa"], streams, project)).toBe(0);
-      expect(calls()).toEqual([
-        {
-          argv: ["stack", "select", "--create", "qa", "--secrets-provider", "passphrase"],
-          backend: `file://${path.join(project, ".pulumi-state")}`,
-          cwd: project,
-        },
-        {
-          argv: ["preview", "--diff", "--refresh", "--stack", "qa"],
-          backend: `file://${path.join(project, ".pulumi-state")}`,
-          cwd: project,
-        },
-      ]);
-      expect(fs.statSync(path.join(project, ".pulumi-state")).isDirectory()).toBe(true);
-      // The repository has no qa stack: the directory given, not REPO_ROOT, was looked in.
-      expect(fs.existsSync(path.join(REPO_ROOT, "Pulumi.qa.yaml"))).toBe(false);
-    } finally {
-      fs.rmSync(project, { recursive: true, force: true });
-    }
+  test("another project directory: its stack file, its policy pack, its default backend, pulumi run there", async () => {
+    const project = fs.mkdtempSync(path.join(binDir, "project-"));
+    fs.writeFileSync(
+      path.join(project, "Pulumi.qa.yaml"),
+      "config:\n  platform:environment: dev\n",
+    );
+    const streams = { ...io({ PULUMI_CONFIG_PASSPHRASE: "pw" }), cwd: project };
+    expect(await main(["preview", "qa"], streams)).toBe(0);
+    expect(calls()).toEqual([
+      {
+        argv: ["stack", "select", "--create", "qa", "--secrets-provider", "passphrase"],
+        backend: `file://${path.join(project, ".pulumi-state")}`,
+        cwd: project,
+      },
+      {
+        argv: [
+          "preview",
+          "--diff",
+          "--refresh",
+          "--stack",
+          "qa",
+          "--policy-pack",
+          path.join(project, "policy"),
+          "--policy-pack-config",
+          expect.stringMatching(/\/pulumi-policy-[^/]+\/qa\.json$/),
+        ],
+        backend: `file://${path.join(project, ".pulumi-state")}`,
+        cwd: project,
+        policyConfig: stackPolicyConfig("qa", project),
+      },
+    ]);
+    expect(fs.statSync(path.join(project, ".pulumi-state")).isDirectory()).toBe(true);
+    // The repository has no qa stack and keeps no state of it: the directory given was used.
+    expect(fs.existsSync(path.join(REPO_ROOT, "Pulumi.qa.yaml"))).toBe(false);
   });
 
   test("bad arguments exit 1 with the usage", async () => {
