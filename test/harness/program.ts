@@ -100,8 +100,18 @@ export interface ProgramRun {
   readonly error: Error | undefined;
 }
 
-/** Runs `index.ts` for `stack`. Never throws for program errors: see `run.error`. */
-export async function runProgram(stack: string, options: RunOptions = {}): Promise<ProgramRun> {
+/** A stack's config as the engine passes it to a program: every value a string, and the secret keys. */
+export interface EngineConfig {
+  readonly project: string;
+  readonly config: Record<string, string>;
+  readonly secretKeys: string[];
+}
+
+/** The engine config of `stack`: its stack file with `options.config` on top, and a GitLab token. */
+export function engineConfig(
+  stack: string,
+  options: Pick<RunOptions, "config" | "secretKeys" | "stackFile"> = {},
+): EngineConfig {
   const base = readStackConfig(stack, options.stackFile);
   const values = { ...base.values };
   // A user sets the token with `pulumi config set --secret gitlab:token`; never in the file.
@@ -116,14 +126,20 @@ export async function runProgram(stack: string, options: RunOptions = {}): Promi
       values[key] = value;
     }
   }
-  const engineConfig = Object.fromEntries(
-    Object.entries(values).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]),
-  );
-  pulumi.runtime.setAllConfig(
-    engineConfig,
-    [...secretKeys].filter((k) => k in values),
-  );
-  const recording = await installRecorder(base.project, stack, options);
+  return {
+    project: base.project,
+    config: Object.fromEntries(
+      Object.entries(values).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]),
+    ),
+    secretKeys: [...secretKeys].filter((k) => k in values),
+  };
+}
+
+/** Runs `index.ts` for `stack`. Never throws for program errors: see `run.error`. */
+export async function runProgram(stack: string, options: RunOptions = {}): Promise<ProgramRun> {
+  const engine = engineConfig(stack, options);
+  pulumi.runtime.setAllConfig(engine.config, engine.secretKeys);
+  const recording = await installRecorder(engine.project, stack, options);
 
   const savedEnv = { ...process.env };
   for (const key of ["GITLAB_TOKEN", "GITLAB_BASE_URL"]) {
