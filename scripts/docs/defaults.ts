@@ -5,6 +5,7 @@ import {
   Environment,
   parseEnvironmentConfig,
 } from "../../stacks";
+import { valueAt } from "../../stacks/errors";
 import { stringify } from "yaml";
 import { KeyEntry } from "./keys";
 
@@ -74,17 +75,6 @@ export class Defaults {
       ENVIRONMENTS.map((env) => [env, valueAt(samples[env], path)]),
     ) as EnvironmentValues;
   }
-}
-
-function valueAt(root: unknown, path: readonly (string | number)[]): unknown {
-  let node = root;
-  for (const part of path) {
-    if (node === null || typeof node !== "object") {
-      return undefined;
-    }
-    node = (node as Record<string | number, unknown>)[part];
-  }
-  return node;
 }
 
 /** Whether every environment has the same value. */

@@ -79,6 +79,22 @@ export const DEFAULT_OUTPUTS: Readonly<Record<string, OutputsFor>> = {
   }),
 };
 
+/**
+ * What the mocks answer for a new resource: its inputs plus the outputs a real provider would add,
+ * and an id (a Kubernetes object's name, else `<name>-id`).
+ */
+export function mockResource(
+  args: pulumi.runtime.MockResourceArgs,
+  outputs: Readonly<Record<string, OutputsFor>> = DEFAULT_OUTPUTS,
+): { id: string; state: Record<string, unknown> } {
+  const extra = outputs[args.type]?.(args) ?? {};
+  const dynamic = args.type.startsWith("pulumi-nodejs:dynamic");
+  return {
+    id: dynamic ? `${args.name}-id` : (args.inputs.metadata?.name ?? `${args.name}-id`),
+    state: { ...args.inputs, ...extra },
+  };
+}
+
 /** The options of a mocks run. */
 export interface RecorderOptions {
   readonly outputs?: Readonly<Record<string, OutputsFor>>;
@@ -105,14 +121,7 @@ export async function installRecorder(
   const unmockedCalls: string[] = [];
   const outputs = { ...DEFAULT_OUTPUTS, ...options.outputs };
   const mocks: pulumi.runtime.Mocks = {
-    newResource(args) {
-      const extra = outputs[args.type]?.(args) ?? {};
-      const dynamic = args.type.startsWith("pulumi-nodejs:dynamic");
-      return {
-        id: dynamic ? `${args.name}-id` : (args.inputs.metadata?.name ?? `${args.name}-id`),
-        state: { ...args.inputs, ...extra },
-      };
-    },
+    newResource: (args) => mockResource(args, outputs),
     call(args) {
       const handler = options.calls?.[args.token];
       if (handler === undefined) {

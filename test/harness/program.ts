@@ -139,8 +139,18 @@ export interface ProgramRun {
   readonly error: Error | undefined;
 }
 
-/** Runs `index.ts` for `stack`. Never throws for program errors: see `run.error`. */
-export async function runProgram(stack: string, options: RunOptions = {}): Promise<ProgramRun> {
+/** A stack's config as the engine passes it to a program: every value a string, and the secret keys. */
+export interface EngineConfig {
+  readonly project: string;
+  readonly config: Record<string, string>;
+  readonly secretKeys: string[];
+}
+
+/** The engine config of `stack`: its stack file with `options.config` on top, and a GitLab token. */
+export function engineConfig(
+  stack: string,
+  options: Pick<RunOptions, "config" | "secretKeys" | "stackFile"> = {},
+): EngineConfig {
   const base = readStackConfig(stack, options.stackFile);
   const values = { ...base.values };
   // A user sets the token with `pulumi config set --secret gitlab:token`; never in the file.
@@ -155,23 +165,47 @@ export async function runProgram(stack: string, options: RunOptions = {}): Promi
       values[key] = value;
     }
   }
-  const owners = ownersFor(values, base.project);
+  return {
+    project: base.project,
+    config: Object.fromEntries(
+      Object.entries(values).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]),
+    ),
+    secretKeys: [...secretKeys].filter((k) => k in values),
+  };
+}
+
+/** The loopback GitLab a run talks to, and how to undo sending the stack's GitLab host to it. */
+export interface ServedGitLab {
+  readonly fake: FakeGitLab;
+  /** Puts `fetch` back and stops the fake. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the loopback GitLab with the projects and groups `engine` names and the stack's token, and
+ * sends `fetch` calls for the stack's GitLab host to it, as DNS would: URLs derived from
+ * `gitlab:baseUrl` (registry host, runner URL) stay what the stack file says.
+ */
+export async function serveGitLab(
+  engine: EngineConfig,
+  options: Pick<RunOptions, "env" | "gitlab"> = {},
+): Promise<ServedGitLab> {
+  const values = engine.config;
   // The token from config, or from GITLAB_TOKEN when a test takes it out of config.
   const tokens = [values["gitlab:token"], options.env?.["GITLAB_TOKEN"]].filter(
     (t): t is string => typeof t === "string",
   );
-  const fake: FakeGitLab = await startFakeGitLab({
+  const fake = await startFakeGitLab({
     tokens: Object.fromEntries(tokens.map((t) => [t, ["api"]])),
-    ...owners,
+    ...ownersFor(values, engine.project),
     ...options.gitlab,
   });
-  // The fake answers for the stack's GitLab host, as DNS would send it there: URLs derived from
-  // gitlab:baseUrl (registry host, runner URL) stay what the stack file says.
-  const configuredUrl = String(values["gitlab:baseUrl"] ?? options.env?.["GITLAB_BASE_URL"] ?? "");
+  const configuredUrl = values["gitlab:baseUrl"] ?? options.env?.["GITLAB_BASE_URL"] ?? "";
+  // A stack whose gitlab:baseUrl is no URL is refused by the program; nothing to send anywhere.
+  const origin = URL.canParse(configuredUrl) ? new URL(configuredUrl).origin : undefined;
   const realFetch = globalThis.fetch;
   globalThis.fetch = ((input: string | URL | Request, init?: RequestInit) => {
     const target = new URL(input instanceof Request ? input.url : input);
-    const origin = configuredUrl === "" ? undefined : new URL(configuredUrl).origin;
     return realFetch(
       origin !== undefined && target.origin === origin
         ? new URL(`${target.pathname}${target.search}`, fake.url)
@@ -179,14 +213,21 @@ export async function runProgram(stack: string, options: RunOptions = {}): Promi
       init,
     );
   }) as typeof fetch;
-  const engineConfig = Object.fromEntries(
-    Object.entries(values).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]),
-  );
-  pulumi.runtime.setAllConfig(
-    engineConfig,
-    [...secretKeys].filter((k) => k in values),
-  );
-  const recording = await installRecorder(base.project, stack, options);
+  return {
+    fake,
+    async close() {
+      globalThis.fetch = realFetch;
+      await fake.close();
+    },
+  };
+}
+
+/** Runs `index.ts` for `stack`. Never throws for program errors: see `run.error`. */
+export async function runProgram(stack: string, options: RunOptions = {}): Promise<ProgramRun> {
+  const engine = engineConfig(stack, options);
+  const gitlab = await serveGitLab(engine, options);
+  pulumi.runtime.setAllConfig(engine.config, engine.secretKeys);
+  const recording = await installRecorder(engine.project, stack, options);
 
   const savedEnv = { ...process.env };
   for (const key of ["GITLAB_TOKEN", "GITLAB_BASE_URL"]) {
@@ -212,8 +253,7 @@ export async function runProgram(stack: string, options: RunOptions = {}): Promi
     error = e as Error;
   } finally {
     process.env = savedEnv;
-    globalThis.fetch = realFetch;
-    await fake.close();
+    await gitlab.close();
   }
   const outputs: Record<string, unknown> = {};
   const secretOutputs: string[] = [];
