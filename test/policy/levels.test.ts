@@ -21,10 +21,9 @@ describe("the policy list", () => {
     );
   });
 
-  test("two policies start advisory; only requests and limits may be lowered in production", () => {
+  test("one policy starts advisory; only requests and limits may be lowered in production", () => {
     expect(POLICY_NAMES.filter((n) => POLICIES[n].defaultLevel === "advisory")).toEqual([
       "flux-production-digest",
-      "app-namespaces-default-deny",
     ]);
     expect(LOWERABLE_IN_PRODUCTION).toEqual(["containers-requests-limits"]);
   });
@@ -104,7 +103,7 @@ describe("enforcementLevels and policyPackConfig", () => {
       environment: "production",
     });
     expect(file["app-namespaces-default-deny"]).toEqual({
-      enforcementLevel: "advisory",
+      enforcementLevel: "mandatory",
       environment: "production",
     });
   });

@@ -212,7 +212,7 @@ describe("running against a fake pulumi", () => {
       "--yes",
     ]);
     expect(calls()[1]?.policyConfig?.["app-namespaces-default-deny"]).toEqual({
-      enforcementLevel: "advisory",
+      enforcementLevel: "mandatory",
       environment: "production",
     });
   });
