@@ -98,3 +98,17 @@ describe("runProgram", () => {
     expect(run.resources.all.length).toBeGreaterThan(0);
   });
 });
+
+describe("runs in one test file", () => {
+  // runProgram loads the program once per file and calls it per run: module-level state in the
+  // program would leak from one run into the next, and this would see it.
+  test("a run after another stack's registers exactly what a first run did", async () => {
+    const summary = (run: Awaited<ReturnType<typeof runProgram>>) => {
+      expect(run.error).toBeUndefined();
+      return run.resources.all.map((r) => [r.urn, r.inputs, r.secretInputs, r.dependencies]);
+    };
+    const first = summary(await runProgram("dev"));
+    summary(await runProgram("production"));
+    expect(summary(await runProgram("dev"))).toEqual(first);
+  });
+});

@@ -237,11 +237,12 @@ export async function runProgram(stack: string, options: RunOptions = {}): Promi
   let exported: Record<string, unknown> = {};
   let error: Error | undefined;
   try {
-    // A fresh module registry per run, like a fresh `pulumi up`. Not jest.isolateModules: modules
-    // loaded there are missing from `require.cache`, where Pulumi's closure serializer looks up
-    // node_modules packages (so dynamic providers could not capture @gitbeaker/rest by name).
-    // Pulumi keeps its runtime state global, so the mocks installed above still apply.
-    jest.resetModules();
+    // The program is loaded once per test file and called once per run. It is a function whose
+    // modules keep no state of their own (config is read inside the call, providers are plain
+    // objects), so a run sees nothing of the one before; a fresh module registry per run
+    // (jest.resetModules) would reload @pulumi/kubernetes each time, which made the program tests
+    // four times slower. Pulumi keeps its runtime state global, so the mocks installed above
+    // apply to this call.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const program = require(path.join(ROOT, "index.ts")) as unknown;
     // Like Pulumi's Node.js host: a program exporting a function is called and awaited, and what
