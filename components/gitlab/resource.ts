@@ -146,6 +146,27 @@ export function diffFields(
   return { changes, replaces, deleteBeforeReplace };
 }
 
+/**
+ * `value` as the dynamic provider process can hand it to the engine: it sends every result
+ * through protobuf's `Struct.fromJavaScript`, which throws "Unexpected struct type" on an
+ * `undefined` anywhere (an optional input left out, `tokenExpiresAt: undefined`). Object keys
+ * holding `undefined` are dropped (diffs treat absent and undefined alike), array entries become
+ * `null`.
+ */
+export function forEngine<T>(value: T): T {
+  if (Array.isArray(value)) {
+    return value.map((v: unknown) => (v === undefined ? null : forEngine(v))) as T;
+  }
+  if (value !== null && typeof value === "object") {
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([, v]) => v !== undefined)
+        .map(([k, v]) => [k, forEngine(v)]),
+    ) as T;
+  }
+  return value;
+}
+
 function withoutProvider<T extends object>(inputs: T): T {
   const copy = { ...inputs } as Record<string, unknown>;
   delete copy.__provider;
@@ -178,14 +199,14 @@ export function defineProvider<I extends BaseInputs, O extends I>(
       if (problems.length > 0) {
         return { inputs: news, failures: problems };
       }
-      return { inputs: spec.normalize(news) };
+      return { inputs: forEngine(spec.normalize(news)) };
     },
     diff: async (_id, olds, news) =>
       diffFields(olds as Record<string, unknown>, news as Record<string, unknown>, spec),
     create: async (inputs) => {
       const clean = withoutProvider(inputs);
       const { id, outs } = await spec.create(apiFor(clean.resourceName), clean);
-      return { id, outs: { ...outs, resourceName: clean.resourceName } };
+      return { id, outs: forEngine({ ...outs, resourceName: clean.resourceName }) };
     },
     read: async (id, props) => {
       const previous = withoutProvider(props ?? {}) as Partial<O>;
@@ -194,7 +215,7 @@ export function defineProvider<I extends BaseInputs, O extends I>(
         if (live === undefined) {
           return {};
         }
-        const outs = { ...live, resourceName: previous.resourceName };
+        const outs = forEngine({ ...live, resourceName: previous.resourceName });
         // On import there is no state yet: the live object doubles as the inputs to diff against.
         return previous.resourceName === undefined
           ? { id, props: outs, inputs: outs }
@@ -221,7 +242,7 @@ export function defineProvider<I extends BaseInputs, O extends I>(
     provider.update = async (id, olds, news) => {
       const clean = withoutProvider(news);
       const outs = await update(apiFor(clean.resourceName), id, olds, clean);
-      return { outs: { ...outs, resourceName: clean.resourceName } };
+      return { outs: forEngine({ ...outs, resourceName: clean.resourceName }) };
     };
   }
   return provider;

@@ -1,8 +1,16 @@
 // The adoption helpers of components/gitlab/resource.ts: which GitLab answers mean "the name is
-// taken", and the error when adoption was not asked for.
+// taken", and the error when adoption was not asked for; and what every provider hands the engine.
+import { Struct } from "google-protobuf/google/protobuf/struct_pb";
 import { Api, GitLabApiError } from "../../components/gitlab/client";
-import { ADOPTABLE_KINDS, createOrAdopt, isTaken } from "../../components/gitlab/resource";
-import { rejection } from "./harness";
+import {
+  ADOPTABLE_KINDS,
+  BaseInputs,
+  createOrAdopt,
+  defineProvider,
+  forEngine,
+  isTaken,
+} from "../../components/gitlab/resource";
+import { rejection, stackConfig } from "./harness";
 
 const answer = (status: number, gitlabMessage: string) =>
   new GitLabApiError(`POST /x failed with HTTP ${status}: ${gitlabMessage}`, status, gitlabMessage);
@@ -94,5 +102,61 @@ describe("createOrAdopt", () => {
       "protectedTags",
       "protectedContainerTags",
     ]);
+  });
+});
+
+describe("what a provider hands the engine", () => {
+  // The dynamic provider process sends every result through protobuf's Struct.fromJavaScript,
+  // which throws "Unexpected struct type" on undefined: the real engine failed every preview of
+  // a stack with a resource whose normalized inputs or outputs left an optional field undefined.
+  const toEngine = (value: unknown) =>
+    Struct.fromJavaScript(value as Record<string, never>).toJavaScript();
+
+  interface Thing extends BaseInputs {
+    readonly name: string;
+    readonly note?: string;
+    readonly tags?: readonly (string | undefined)[];
+    readonly nested?: { readonly a?: number; readonly b: number };
+  }
+  const provider = defineProvider<Thing, Thing>({
+    type: "Thing",
+    validate: () => [],
+    normalize: (i) => ({ ...i, note: undefined, nested: { a: undefined, b: 1 } }),
+    replaceOn: ["name"],
+    updatable: ["note"],
+    create: async (_api, i) => ({ id: "1", outs: { ...i, tags: ["x", undefined] } }),
+    read: async (_api, _id, props) => ({ ...props, name: "n", note: undefined }) as Thing,
+    update: async (_api, _id, _olds, news) => ({ ...news, note: undefined }),
+    delete: async () => undefined,
+  });
+
+  beforeAll(async () => {
+    await provider.configure?.(stackConfig({ "gitlab:token": "glpat-unused" }));
+  });
+
+  test("check, create, read and update results carry no undefined at any depth", async () => {
+    const checked = await provider.check?.({}, { resourceName: "t", name: "n" });
+    expect(toEngine(checked?.inputs)).toEqual({ resourceName: "t", name: "n", nested: { b: 1 } });
+    const created = await provider.create({ resourceName: "t", name: "n" });
+    expect(toEngine(created.outs)).toEqual({ resourceName: "t", name: "n", tags: ["x", null] });
+    const read = await provider.read?.("1", { resourceName: "t", name: "n" });
+    expect(toEngine(read?.props)).toEqual({ resourceName: "t", name: "n" });
+    const imported = await provider.read?.("1", {});
+    expect(toEngine(imported?.props)).toEqual({ name: "n" });
+    expect(toEngine(imported?.inputs)).toEqual({ name: "n" });
+    const updated = await provider.update?.("1", {}, { resourceName: "t", name: "n" });
+    expect(toEngine(updated?.outs)).toEqual({ resourceName: "t", name: "n" });
+  });
+
+  test.each([
+    [
+      "drops undefined keys, keeps null, at any depth",
+      { a: undefined, b: null, c: [undefined, 1], d: { e: undefined } },
+      { b: null, c: [null, 1], d: {} },
+    ],
+    ["turns undefined array entries into null", [undefined, { x: undefined }], [null, {}]],
+    ["keeps scalars", "s", "s"],
+  ])("forEngine %s", (_what, value, expected) => {
+    expect(forEngine(value)).toStrictEqual(expected);
   });
 });
