@@ -179,6 +179,12 @@ export const CREDENTIAL_INPUTS: Readonly<Record<string, readonly string[]>> = {
  * an annotation is readable by anyone who may read the object).
  */
 export const noPlaintextCredentials: ResourceValidation = (args, report) => {
+  if (args.type === TYPES.dynamicProvider) {
+    // Its inputs are the stack's whole config, which the engine hands dynamic providers (secret
+    // values stay secret in the state: pulumi/pulumi's Target.GetPackageConfig); the policy sees
+    // the secret gitlab:token unwrapped, like every secret. The program refuses a plaintext token.
+    return;
+  }
   const output = TOKEN_OUTPUTS[args.type];
   if (output !== undefined && !args.opts.additionalSecretOutputs.includes(output)) {
     report(

@@ -38,6 +38,8 @@ export const TYPES = {
   clusterAgentToken: "pulumi-nodejs:dynamic/gitlab:ClusterAgentToken",
   projectDeployToken: "pulumi-nodejs:dynamic/gitlab:ProjectDeployToken",
   groupDeployToken: "pulumi-nodejs:dynamic/gitlab:GroupDeployToken",
+  /** The provider of every dynamic resource (the engine's default one). */
+  dynamicProvider: "pulumi:providers:pulumi-nodejs",
 } as const;
 
 /** The GitLab CI/CD variable types (components/gitlab, dynamic resources). */

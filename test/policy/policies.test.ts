@@ -418,6 +418,22 @@ describe("no-plaintext-credentials", () => {
     }
   });
 
+  test("the dynamic resources' provider is not checked: its inputs are the stack's config, secrets included", async () => {
+    // What the real engine registers for the GitLab resources, with the (secret) token unwrapped.
+    const provider: TestResource = {
+      type: TYPES.dynamicProvider,
+      props: { "gitlab:baseUrl": "https://gitlab.example.com", "gitlab:token": `glpat-${TOKEN}` },
+    };
+    expect((await validateResource("no-plaintext-credentials", provider)).messages).toEqual([]);
+    const kubernetes = await validateResource("no-plaintext-credentials", {
+      ...provider,
+      type: "pulumi:providers:kubernetes",
+    });
+    expect(kubernetes.messages).toEqual([
+      '["gitlab:token"]: expected no credential in a plaintext input, got a GitLab token: keep it in a Secret and pass the Secret\'s name',
+    ]);
+  });
+
   test("a Secret's data holds credentials; its metadata may not", async () => {
     const secret: TestResource = {
       type: TYPES.secret,
