@@ -1,3 +1,4 @@
+import * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
 
 /**
@@ -6,14 +7,19 @@ import type { z } from "zod";
  * Secret values are never echoed.
  */
 
-/** All problems of one stack's config, thrown before any resource is registered. */
-export class ConfigError extends Error {
+/**
+ * All problems of one stack's config, thrown before any resource is registered. A `RunError`:
+ * Pulumi's Node.js runtime prints its message alone, as the user's mistake it is, where it prints
+ * any other error with its stack trace and fields (`util.inspect`).
+ */
+export class ConfigError extends pulumi.RunError {
   constructor(
-    readonly stack: string,
+    /** The stack's name (not `stack`: that would hide the error's stack trace and message). */
+    readonly stackName: string,
     readonly problems: readonly string[],
   ) {
     super(
-      `Invalid configuration for stack "${stack}" (${problems.length} ${
+      `Invalid configuration for stack "${stackName}" (${problems.length} ${
         problems.length === 1 ? "problem" : "problems"
       }):\n${problems.map((p) => `  - ${p}`).join("\n")}`,
     );

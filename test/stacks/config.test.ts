@@ -27,6 +27,18 @@ describe("invalid config is rejected by the program before any resource is regis
     expect(run.resources.all).toHaveLength(0);
   });
 
+  test("the engine prints the message alone: a RunError, its stack trace intact", async () => {
+    // Pulumi's runtime prints a RunError's message; any other error through util.inspect, which
+    // showed `[dev] { problems: [...] }` while a `stack` field held the stack's name.
+    const run = await runProgram("dev", { config: { "platform:replicas": 3 } });
+    const error = run.error as ConfigError;
+    expect(pulumi.RunError.isInstance(error)).toBe(true);
+    expect(error.stackName).toBe("dev");
+    expect(error.stack).toMatch(
+      /^ConfigError: Invalid configuration for stack "dev" \(1 problem\):\n/,
+    );
+  });
+
   test("semantic rules (duplicate apps, production minimums) fail the run with nothing created", async () => {
     const run = await runProgram("production", {
       config: {
