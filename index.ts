@@ -5,6 +5,7 @@ import { AppDeployment } from "./components/app-deployment";
 import { CiVariables, PublishedAppVariables } from "./components/ci-variables";
 import { FluxBootstrap } from "./components/flux-bootstrap";
 import { GitLabAgent } from "./components/gitlab-agent";
+import { resolvePromotions } from "./components/image-promotion";
 import { GitLabEnvironments } from "./components/gitlab-environments";
 import { exactTagRegex, GitLabProtection } from "./components/gitlab-protection";
 import { GitLabRunner } from "./components/gitlab-runner";
@@ -29,6 +30,26 @@ export = async () => {
   // What only GitLab can say (version, KAS, project ids), also before anything is registered.
   const config = await inspectGitLab(validated);
   const { features, gitlab } = config;
+
+  // Promoted tags, resolved to their digests in the registry before anything that uses them is
+  // registered: a tag that does not exist stops the run here. Flux apps promote their manifests
+  // artifact, the others their image.
+  const promoted = await resolvePromotions(
+    config.apps
+      .filter((app) => app.promote !== undefined)
+      .map((app) => ({
+        app: app.name,
+        at: `apps[${config.apps.indexOf(app)}].image.promote`,
+        repository:
+          app.method === "flux" ? `${app.image.repository}/manifests` : app.image.repository,
+        tag: app.promote ?? "",
+      })),
+    {
+      registryHost: gitlab.registryHost,
+      username: config.promotion?.username ?? "",
+      token: config.promotion?.token ?? "",
+    },
+  );
 
   // An explicit provider for the stack's own context. Default providers are disabled in Pulumi.yaml,
   // so nothing in this program can reach another cluster by accident.
@@ -162,23 +183,6 @@ export = async () => {
       opts,
     );
     appNamespaces.set(app.name, ns);
-    if (app.method !== "flux") {
-      const deployment = new AppDeployment(
-        `app-${app.name}`,
-        {
-          ...app,
-          app: app.name,
-          method: app.method,
-          namespace: ns.namespace,
-          serviceAccountName: ns.serviceAccountName,
-          environment: config.environment,
-        },
-        opts,
-      );
-      if (deployment.url !== undefined) {
-        urls[app.name] = deployment.url;
-      }
-    }
   }
 
   // Registry pull secrets. By default one read_registry deploy token per app project, in that
@@ -219,6 +223,31 @@ export = async () => {
     apps.forEach((app) => registries.set(app.name, shared));
   }
 
+  // The workloads CI deploys (Flux owns its apps' objects).
+  for (const app of apps) {
+    const ns = appNamespaces.get(app.name);
+    if (app.method === "flux" || ns === undefined) {
+      continue;
+    }
+    const digest = promoted.get(app.name);
+    const deployment = new AppDeployment(
+      `app-${app.name}`,
+      {
+        ...app,
+        app: app.name,
+        method: app.method,
+        namespace: ns.namespace,
+        serviceAccountName: ns.serviceAccountName,
+        environment: config.environment,
+        ...(digest === undefined ? {} : { promotedDigest: digest }),
+      },
+      opts,
+    );
+    if (deployment.url !== undefined) {
+      urls[app.name] = deployment.url;
+    }
+  }
+
   // Flux pulls each app's artifact with the pull secret in the app's own namespace.
   const flux = features.flux
     ? new FluxBootstrap(
@@ -236,11 +265,13 @@ export = async () => {
             .filter((a) => a.method === "flux")
             .map((a) => {
               const pullSecret = registries.get(a.name)?.secrets[a.name];
+              const digest = promoted.get(a.name);
               return {
                 name: a.name,
                 namespace: appNamespaces.get(a.name)?.namespace ?? a.namespace,
                 artifactUrl: `oci://${a.image.repository}/manifests`,
                 ...(pullSecret === undefined ? {} : { pullSecret }),
+                ...(digest === undefined ? {} : { digest }),
               };
             }),
         },
@@ -373,6 +404,8 @@ export = async () => {
     ciVariableIds: variables?.variableIds,
     fluxNamespace: flux?.namespace,
     gitlabEnvironmentIds: environments?.environmentIds,
+    /** The digest each promoted tag resolved to (what runs, for review in the preview). */
+    promotedDigests: Object.fromEntries(promoted),
     /** Projects whose default branch and release tags this stack protects. */
     protectedProjects: protection === undefined ? [] : Object.keys(protection.branches),
   };

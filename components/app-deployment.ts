@@ -96,6 +96,13 @@ export interface AppDeploymentArgs {
   readonly podDisruptionBudget: boolean;
   /** The stack's environment (`dev`, `production`, …), the {@link ENVIRONMENT_LABEL} label. */
   readonly environment: string;
+  /**
+   * A digest promoted through the platform (`sha256:…`, resolved from a tag by
+   * `components/image-promotion.ts`): the platform then owns the image, which becomes
+   * `<repository>@<digest>` on every `up` (no `ignoreChanges`), so a merge request that changes the
+   * promoted tag is reviewed as the exact digest that will run. Default none: CI owns the image.
+   */
+  readonly promotedDigest?: string;
 }
 
 /** Label carrying the stack's environment on every object and pod of an app. */
@@ -152,13 +159,19 @@ export class AppDeployment extends pulumi.ComponentResource {
     const metadata = { name: args.app, namespace: args.namespace, labels };
     const skipAwait = { "pulumi.com/skipAwait": "true" };
 
+    const promoted = args.promotedDigest;
     const deployment = new k8s.apps.v1.Deployment(
       name,
       {
         metadata: { ...metadata, annotations: skipAwait },
-        spec: deploymentSpec(args),
+        spec: deploymentSpec(
+          promoted === undefined
+            ? args
+            : { ...args, image: { repository: args.image.repository, digest: promoted } },
+        ),
       },
-      { parent: this, ignoreChanges: [IMAGE_PATH] },
+      // CI owns the image, except where the platform promotes a digest.
+      { parent: this, ...(promoted === undefined ? { ignoreChanges: [IMAGE_PATH] } : {}) },
     );
     const service = new k8s.core.v1.Service(
       name,
@@ -392,7 +405,11 @@ export function appDeploymentProblems(args: AppDeploymentArgs): string[] {
     "a repository without tag",
     repository,
   );
-  if ((tag === undefined) === (digest === undefined)) {
+  if (args.promotedDigest !== undefined) {
+    if (tag !== undefined || digest !== undefined) {
+      problems.push("image: expected neither tag nor digest with promotedDigest, got one");
+    }
+  } else if ((tag === undefined) === (digest === undefined)) {
     problems.push(
       `image: expected exactly one of tag or digest, got ${tag === undefined ? "neither" : "both"}`,
     );
@@ -402,6 +419,14 @@ export function appDeploymentProblems(args: AppDeploymentArgs): string[] {
   }
   if (digest !== undefined) {
     expect(IMAGE_DIGEST.test(digest), "image.digest", "a digest sha256:<64 hex>", digest);
+  }
+  if (args.promotedDigest !== undefined) {
+    expect(
+      IMAGE_DIGEST.test(args.promotedDigest),
+      "promotedDigest",
+      "a digest sha256:<64 hex>",
+      args.promotedDigest,
+    );
   }
   expect(
     Number.isInteger(args.port) && args.port >= 1 && args.port <= 65535,

@@ -23,6 +23,11 @@ export interface FluxApp {
    * source waits for it instead of failing its first pull. None when the artifacts are public.
    */
   readonly pullSecret?: pulumi.Resource;
+  /**
+   * The manifests artifact's digest to apply (`sha256:…`, promoted through the platform): the
+   * OCIRepository follows exactly that artifact instead of the moving environment tag. Default none.
+   */
+  readonly digest?: string;
 }
 
 /** Arguments of {@link FluxBootstrap}. */
@@ -190,7 +195,7 @@ export function ociRepositorySpec(app: FluxApp, args: FluxBootstrapArgs): Record
   return {
     interval: args.interval,
     url: app.artifactUrl,
-    ref: { tag: args.environment },
+    ref: app.digest === undefined ? { tag: args.environment } : { digest: app.digest },
     ...(args.registrySecretName === undefined
       ? {}
       : { secretRef: { name: args.registrySecretName } }),

@@ -85,9 +85,9 @@ export const POLICIES = {
   },
   "flux-production-digest": {
     security: true,
-    // Advisory until production promotion by digest lands (issue 12, section 2): the program's
-    // production OCIRepositories follow the `production` tag today.
-    defaultLevel: "advisory",
+    // The program's production Flux apps must promote (stacks rule apps.productionFluxPromoted),
+    // so their OCIRepositories follow a digest.
+    defaultLevel: "mandatory",
     description: "Production Flux sources follow a digest (OCI) or commit (Git), not a tag.",
   },
   "namespaces-pod-security": {

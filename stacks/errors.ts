@@ -60,6 +60,7 @@ const SECRET_PATHS = [
   /^ciVariables\[\d+\]\.value$/,
   /^runner\.cache\.(accessKey|secretKey)$/,
   /^gitlab:token$/,
+  /^promotion\.token$/,
 ];
 
 /** Renders what was found, for the `got …` half of a message. */

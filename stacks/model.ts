@@ -202,6 +202,8 @@ export interface AppSettings extends Pick<
   readonly tokenRotation: string;
   /** What the app's pods may reach besides DNS (everything else is denied). */
   readonly egress: readonly AppEgress[];
+  /** A tag promoted by its digest (`image.promote`), resolved at preview time. */
+  readonly promote: string | undefined;
 }
 
 /** Protection of branches, release tags and the container tags Flux follows. */
@@ -220,6 +222,13 @@ export interface ProtectionSettings {
   };
   /** Protect the container tag `<environment>` in every flux app's project. */
   readonly environmentTags: boolean;
+}
+
+/** Registry credentials for resolving promoted tags. */
+export interface PromotionSettings {
+  readonly username: string;
+  /** Secret. */
+  readonly token: pulumi.Output<string>;
 }
 
 /** The whole validated configuration of one stack. */
@@ -242,6 +251,8 @@ export interface EnvironmentConfig {
   readonly environments: EnvironmentsSettings;
   readonly apps: readonly AppSettings[];
   readonly protection: ProtectionSettings;
+  /** Registry credentials for `apps[].image.promote`; required when an app promotes. */
+  readonly promotion: PromotionSettings | undefined;
 }
 
 /** What the GitLab instance told the stack before anything was registered (`GET /metadata`, ids). */

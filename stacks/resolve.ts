@@ -185,6 +185,10 @@ function resolve(source: ConfigSource, raw: RawConfig, url: URL | undefined): En
       requiredApprovals: raw.environments?.requiredApprovals ?? 0,
     },
     apps,
+    promotion:
+      raw.promotion === undefined
+        ? undefined
+        : { username: raw.promotion.username, token: pulumi.secret(raw.promotion.token) },
     protection: {
       manage: raw.protection?.manage ?? d.protection.manage,
       defaultBranch: {
@@ -321,6 +325,7 @@ function resolveApps(source: ConfigSource, raw: RawConfig, registryHost: string)
           },
     podDisruptionBudget: a.podDisruptionBudget ?? d.podDisruptionBudget,
     tokenRotation: a.tokenRotation ?? "1",
+    promote: a.image?.promote,
     egress: (a.egress ?? []).map((e) => ({
       ...(e.cidr === undefined ? {} : { cidr: e.cidr }),
       ...(e.namespace === undefined ? {} : { namespace: e.namespace }),

@@ -108,15 +108,40 @@ export const uniqueName: ItemRule<AppSettings> = {
 export const tagOrDigest: ItemRule<AppSettings> = {
   name: "apps.tagOrDigest",
   paths: ["apps[].image"],
-  check: (a, i) =>
-    (a.image.tag === undefined) === (a.image.digest === undefined)
+  check: (a, i) => {
+    const given = [a.image.tag, a.image.digest, a.promote].filter((v) => v !== undefined).length;
+    return given === 1
+      ? []
+      : [
+          `apps[${i}].image: expected exactly one of tag, digest or promote, got ${given === 0 ? "none" : given === 2 ? "two" : "all three"}`,
+        ];
+  },
+};
+
+/** Production Flux apps follow a promoted digest, never the moving environment tag. */
+export const productionFluxPromoted: ItemRule<AppSettings> = {
+  name: "apps.productionFluxPromoted",
+  paths: ["apps[].image.promote"],
+  check: (a, i, _apps, config) =>
+    config.environment === "production" && a.method === "flux" && a.promote === undefined
       ? [
-          `apps[${i}].image: expected exactly one of tag or digest, got ${a.image.tag === undefined ? "neither" : "both"}`,
+          `apps[${i}].image.promote: expected the tag to promote in production (a flux app follows its manifests artifact by digest there, so whoever can push to the registry cannot move what runs), got nothing`,
         ]
       : [],
 };
 
-/** The environment's minimum number of replicas. */
+/** A promoted tag is resolved, before anything is registered, with the stack's `promotion` credentials. */
+export const promotionHasCredentials: ItemRule<AppSettings> = {
+  name: "apps.promotionHasCredentials",
+  paths: ["apps[].image.promote"],
+  check: (a, i, _apps, config) =>
+    a.promote !== undefined && config.promotion === undefined
+      ? [
+          `apps[${i}].image.promote: expected promotion.username and promotion.token (registry credentials that may read ${a.image.repository}) to resolve the tag, got none`,
+        ]
+      : [],
+};
+
 export const minReplicas: ItemRule<AppSettings> = {
   name: "apps.minReplicas",
   paths: ["apps[].replicas"],
@@ -293,6 +318,8 @@ export const appRules: readonly RuleEntry[] = [
   eachItem("apps", (config) => config.apps, [
     uniqueName,
     tagOrDigest,
+    productionFluxPromoted,
+    promotionHasCredentials,
     minReplicas,
     resourcesWithinLimits,
     uniqueIngressHost,

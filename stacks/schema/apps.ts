@@ -54,6 +54,14 @@ export const app = z.strictObject({
         .optional()
         .describe("Digest of the initial image; exactly one of `tag` and `digest` is required.")
         .register(KEY_DOCS, { type: "`sha256:…`" }),
+      promote: z
+        .string()
+        .regex(IMAGE_TAG, "expected an image tag")
+        .optional()
+        .describe(
+          "Promote this tag (e.g. the commit SHA that passed staging) by its digest: resolved in the registry at preview time, the platform then owns what runs (`direct`/`agent`: the Deployment's image `<repository>@<digest>`; `flux`: the OCIRepository follows the `<repository>/manifests` artifact at that digest). Instead of `tag` and `digest`; required for `flux` apps in production.",
+        )
+        .register(KEY_DOCS, { type: "image tag" }),
     })
     .optional()
     .describe("The image the Deployment starts with; CI owns it afterwards."),

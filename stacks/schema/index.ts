@@ -440,6 +440,19 @@ export const rawConfigSchema = z.strictObject({
   protection: protection
     .optional()
     .describe("Branch, release-tag and container-tag protection the platform manages."),
+  promotion: z
+    .strictObject({
+      username: nonEmpty.describe("A user or deploy token username that may read the registry."),
+      token: nonEmpty
+        .describe(
+          "Its token, set with `pulumi config set --secret --path 'platform:promotion.token' …`. Always a Pulumi secret.",
+        )
+        .register(KEY_DOCS, { secret: true }),
+    })
+    .optional()
+    .describe(
+      "Registry credentials that resolve `apps[].image.promote` to digests before anything is registered (so every preview shows the digest that will run): a group deploy token with `read_registry`, or a project deploy token when every promoted app is in one project. Required when an app promotes.",
+    ),
   policy: z
     .strictObject({
       advisory: z

@@ -38,7 +38,7 @@ describe("readStackConfig", () => {
     expect(config.values["platform:kubeContext"]).toBe("kind");
     expect(config.secretKeys.sort()).toEqual(["gitlab:token", "platform:ciVariables"]);
     // Project-level values from Pulumi.yaml are applied too.
-    expect(config.values["pulumi:disable-default-providers"]).toEqual(["kubernetes"]);
+    expect(config.values["pulumi:disable-default-providers"]).toEqual(["kubernetes", "docker"]);
   });
 });
 

@@ -260,12 +260,22 @@ export async function runProgram(stack: string, options: RunOptions = {}): Promi
   const secretOutputs: string[] = [];
   for (const [name, value] of Object.entries(exported)) {
     const output: pulumi.Output<unknown> = pulumi.output(value);
-    outputs[name] = await new Promise((resolve) => output.apply(resolve));
+    try {
+      // The Output's own promise: unlike `apply`, it settles when the Output fails (a failed
+      // lookup, say), as the engine would fail the run.
+      outputs[name] = await (output as unknown as { promise(): Promise<unknown> }).promise();
+    } catch (e) {
+      error ??= e as Error;
+    }
     if (await pulumi.isSecret(output)) {
       secretOutputs.push(name);
     }
   }
-  await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+  try {
+    await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+  } catch (e) {
+    error ??= e as Error;
+  }
   if (error === undefined && recording.unmockedCalls.length > 0) {
     error = new Error(`unmocked invoke(s): ${recording.unmockedCalls.join(", ")}`);
   }

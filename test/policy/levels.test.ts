@@ -21,10 +21,8 @@ describe("the policy list", () => {
     );
   });
 
-  test("one policy starts advisory; only requests and limits may be lowered in production", () => {
-    expect(POLICY_NAMES.filter((n) => POLICIES[n].defaultLevel === "advisory")).toEqual([
-      "flux-production-digest",
-    ]);
+  test("every policy starts mandatory; only requests and limits may be lowered in production", () => {
+    expect([...new Set(POLICY_NAMES.map((n) => POLICIES[n].defaultLevel))]).toEqual(["mandatory"]);
     expect(LOWERABLE_IN_PRODUCTION).toEqual(["containers-requests-limits"]);
   });
 });
@@ -87,7 +85,7 @@ describe("enforcementLevels and policyPackConfig", () => {
     });
     expect(levels["containers-restricted"]).toBe("advisory");
     expect(levels["app-namespaces-default-deny"]).toBe("mandatory");
-    expect(levels["flux-production-digest"]).toBe("advisory");
+    expect(levels["flux-production-digest"]).toBe("mandatory");
     expect(levels["no-plaintext-credentials"]).toBe("mandatory");
   });
 

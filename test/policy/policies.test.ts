@@ -817,7 +817,7 @@ describe("flux-sources-pinned and flux-production-digest", () => {
     expect(commit.messages).toEqual([]);
   });
 
-  test("production's tag-following source is what flux-production-digest reports (advisory by default)", async () => {
+  test("production's tag-following source is what flux-production-digest reports", async () => {
     const outcome = await validateResource("flux-production-digest", appSource("production"), {
       environment: "production",
     });

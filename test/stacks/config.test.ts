@@ -21,7 +21,7 @@ describe("invalid config is rejected by the program before any resource is regis
         'Invalid configuration for stack "dev" (3 problems):',
         '  - gitlab:baseUrl: expected the GitLab URL such as "https://gitlab.example.com" (pulumi config set gitlab:baseUrl …, or GITLAB_BASE_URL), got "gitlab.example.com"',
         "  - apps[1].name: expected a DNS-1035 label (a lowercase letter first, then lowercase letters, digits and '-', at most 63), got \"Web_App\"",
-        "  - replicas: expected one of the known keys (environment, kubeContext, kubeApiServer, gitlab, features, namespace, appNamespaces, runner, registryAuth, ciVariables, agent, flux, environments, apps, protection, policy), got an unknown key",
+        "  - replicas: expected one of the known keys (environment, kubeContext, kubeApiServer, gitlab, features, namespace, appNamespaces, runner, registryAuth, ciVariables, agent, flux, environments, apps, protection, promotion, policy), got an unknown key",
       ].join("\n"),
     );
     expect(run.resources.all).toHaveLength(0);

@@ -674,3 +674,102 @@ describe("variants of the dev stack", () => {
     expect(r.outputs["appNamespaceNames"]).toEqual({ web: "web-review-42" });
   });
 });
+
+describe("promotion by digest", () => {
+  const DIGEST = `sha256:${"c0ffee".repeat(10)}abcd`;
+  const MANIFESTS = `sha256:${"beef".repeat(16)}`;
+  const lookup = "docker:index/getRegistryImage:getRegistryImage";
+  const looked: string[] = [];
+  const calls = {
+    [lookup]: (args: { inputs: Record<string, unknown> }) => {
+      const name = String(args.inputs["name"]);
+      looked.push(name);
+      if (name.endsWith(":missing")) {
+        throw new Error("Got error getting registry image digest: 404 Not Found");
+      }
+      return { id: name, name, sha256Digest: name.includes("/manifests:") ? MANIFESTS : DIGEST };
+    },
+  };
+  const promotion = { username: "promoter", token: "gldt-promoter-secret" };
+
+  test("a promoted tag becomes the digest the Deployment runs and the OCIRepository follows; the platform owns them", async () => {
+    looked.length = 0;
+    const r = await runProgram("staging", {
+      calls,
+      config: {
+        "platform:promotion": promotion,
+        "platform:apps": [
+          { name: "web", project: "acme/web", image: { promote: "4f2a9c1" }, method: "agent" },
+          { name: "docs", project: "acme/docs", image: { promote: "4f2a9c1" }, method: "flux" },
+        ],
+      },
+      secretKeys: ["platform:promotion"],
+    });
+    expect(r.error).toBeUndefined();
+    expect(looked.sort()).toEqual([
+      "registry.gitlab.example.com/acme/docs/manifests:4f2a9c1",
+      "registry.gitlab.example.com/acme/web:4f2a9c1",
+    ]);
+    const web = byObjectName(r.resources, "kubernetes:apps/v1:Deployment", "web", "web");
+    const spec = web.inputs["spec"] as { template: { spec: { containers: { image: string }[] } } };
+    expect(spec.template.spec.containers[0]?.image).toBe(
+      `registry.gitlab.example.com/acme/web@${DIGEST}`,
+    );
+    // Promoted: a later `up` after the next promotion must move the image, so nothing is ignored.
+    expect(web.ignoreChanges).toEqual([]);
+    const source = byObjectName(
+      r.resources,
+      "kubernetes:source.toolkit.fluxcd.io/v1:OCIRepository",
+      "docs",
+      "docs",
+    );
+    expect((source.inputs["spec"] as Record<string, unknown>)["ref"]).toEqual({
+      digest: MANIFESTS,
+    });
+    // The lookups authenticate with the stack's promotion credentials, as a secret.
+    const provider = r.resources.find("pulumi:providers:docker", "promotion-registry");
+    expect(provider.secretInputs).toContain("registryAuth");
+    // A provider's inputs reach the engine as JSON strings.
+    expect(JSON.parse(String(provider.inputs["registryAuth"]))).toEqual([
+      {
+        address: "registry.gitlab.example.com",
+        username: "promoter",
+        password: "gldt-promoter-secret",
+      },
+    ]);
+    expect(r.outputs["promotedDigests"]).toEqual({ web: DIGEST, docs: MANIFESTS });
+  });
+
+  test("without promotion nothing is looked up and no registry provider is registered", async () => {
+    looked.length = 0;
+    const r = await runProgram("staging", { calls });
+    expect(r.error).toBeUndefined();
+    expect(looked).toEqual([]);
+    expect(r.resources.ofType("pulumi:providers:docker")).toEqual([]);
+    expect(r.outputs["promotedDigests"]).toEqual({});
+  });
+
+  test("a tag the registry does not have stops the run before anything but the lookup is registered", async () => {
+    const r = await runProgram("dev", {
+      calls,
+      config: {
+        "platform:promotion": promotion,
+        "platform:apps": [
+          { name: "api", project: "acme/api", image: { promote: "missing" }, method: "agent" },
+          { name: "web", project: "acme/web", image: { promote: "4f2a9c1" }, method: "agent" },
+        ],
+      },
+      secretKeys: ["platform:promotion"],
+    });
+    expect(r.error?.name).toBe("PromotionError");
+    expect(r.error?.message).toMatch(
+      new RegExp(
+        "^Promotion failed \\(1 tag\\):\n  - apps\\[0\\]\\.image\\.promote: cannot promote " +
+          "registry\\.gitlab\\.example\\.com/acme/api:missing: registry\\.gitlab\\.example\\.com " +
+          'did not resolve tag "missing" of registry\\.gitlab\\.example\\.com/acme/api to a digest ' +
+          "\\(.+\\); check that the tag exists and that promotion\\.username may read the repository$",
+      ),
+    );
+    expect(r.resources.all.map((x) => x.type)).toEqual(["pulumi:providers:docker"]);
+  });
+});

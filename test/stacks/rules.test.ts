@@ -26,17 +26,46 @@ const CASES: [string[], string, Partial<ConfigSource>, Record<string, unknown>, 
   ],
   [
     ["apps.tagOrDigest"],
-    "an image needs exactly one of tag or digest",
+    "an image needs exactly one of tag, digest or promote",
     {},
     {
+      promotion: { username: "promoter", token: "gldt-promoter" },
       apps: [
         app({ image: { tag: "1", digest: `sha256:${"b".repeat(64)}` } }),
         app({ name: "api", project: "acme/api", image: {} }),
+        app({
+          name: "docs",
+          project: "acme/docs",
+          image: { tag: "1", digest: `sha256:${"b".repeat(64)}`, promote: "abc" },
+        }),
       ],
     },
     [
-      "apps[0].image: expected exactly one of tag or digest, got both",
-      "apps[1].image: expected exactly one of tag or digest, got neither",
+      "apps[0].image: expected exactly one of tag, digest or promote, got two",
+      "apps[1].image: expected exactly one of tag, digest or promote, got none",
+      "apps[2].image: expected exactly one of tag, digest or promote, got all three",
+    ],
+  ],
+  [
+    ["apps.productionFluxPromoted"],
+    "a production flux app must follow a promoted digest",
+    { stack: "production" },
+    {
+      environment: "production",
+      features: { flux: true },
+      apps: [app({ method: "flux", replicas: 2 })],
+    },
+    [
+      "apps[0].image.promote: expected the tag to promote in production (a flux app follows its manifests artifact by digest there, so whoever can push to the registry cannot move what runs), got nothing",
+    ],
+  ],
+  [
+    ["apps.promotionHasCredentials"],
+    "a promoted tag needs the stack's registry credentials, deploy tokens or not",
+    {},
+    { features: { registryAuth: true }, apps: [app({ image: { promote: "abc123" } })] },
+    [
+      "apps[0].image.promote: expected promotion.username and promotion.token (registry credentials that may read registry.gitlab.example.com/acme/web) to resolve the tag, got none",
     ],
   ],
   [
