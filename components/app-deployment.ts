@@ -78,8 +78,14 @@ export interface AppDeploymentArgs {
   readonly image: AppImage;
   /** Port the container listens on (1-65535); named `http`, the Service's target. */
   readonly port: number;
-  /** Number of pods, at least 1. */
+  /** Number of pods, at least 1; with {@link autoscaling}, the fewest the autoscaler keeps. */
   readonly replicas: number;
+  /**
+   * A HorizontalPodAutoscaler (autoscaling/v2) scaling the Deployment between `replicas` and
+   * `maxReplicas` on average CPU utilization (of the CPU request). The Deployment then leaves
+   * `spec.replicas` to it, so a later `up` never resets what the autoscaler chose. Default none.
+   */
+  readonly autoscaling?: AppAutoscaling;
   /** Container requests and limits. */
   readonly resources: ContainerResources;
   /**
@@ -103,6 +109,14 @@ export interface AppDeploymentArgs {
    * promoted tag is reviewed as the exact digest that will run. Default none: CI owns the image.
    */
   readonly promotedDigest?: string;
+}
+
+/** Horizontal autoscaling of an app's Deployment. */
+export interface AppAutoscaling {
+  /** The most pods the autoscaler may run (at least `replicas`). */
+  readonly maxReplicas: number;
+  /** Average CPU utilization to keep, in percent of the CPU request (1-100). */
+  readonly targetCpuUtilization: number;
 }
 
 /** Label carrying the stack's environment on every object and pod of an app. */
@@ -181,6 +195,13 @@ export class AppDeployment extends pulumi.ComponentResource {
       },
       { parent: this },
     );
+    if (args.autoscaling !== undefined) {
+      new k8s.autoscaling.v2.HorizontalPodAutoscaler(
+        name,
+        { metadata, spec: autoscalerSpec(args.app, args.replicas, args.autoscaling) },
+        { parent: this, dependsOn: [deployment] },
+      );
+    }
     if (wantsPodDisruptionBudget(args)) {
       new k8s.policy.v1.PodDisruptionBudget(
         name,
@@ -266,7 +287,14 @@ function tcpProbe(periodSeconds: number, failureThreshold: number): k8s.types.in
 export function deploymentSpec(
   args: Pick<
     AppDeploymentArgs,
-    "app" | "environment" | "serviceAccountName" | "image" | "port" | "replicas" | "resources"
+    | "app"
+    | "environment"
+    | "serviceAccountName"
+    | "image"
+    | "port"
+    | "replicas"
+    | "resources"
+    | "autoscaling"
   >,
 ): k8s.types.input.apps.v1.DeploymentSpec {
   const container: k8s.types.input.core.v1.Container = {
@@ -289,7 +317,8 @@ export function deploymentSpec(
     volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
   };
   return {
-    replicas: args.replicas,
+    // With an autoscaler the count is its to set: declaring it here would reset it on every `up`.
+    ...(args.autoscaling === undefined ? { replicas: args.replicas } : {}),
     // Kept ReplicaSets are what `kubectl rollout undo` rolls back to.
     revisionHistoryLimit: 10,
     selector: { matchLabels: selectorLabels(args.app) },
@@ -339,6 +368,31 @@ export function podDisruptionBudgetSpec(
     maxUnavailable: 1,
     selector: { matchLabels: selectorLabels(app) },
     unhealthyPodEvictionPolicy: "AlwaysAllow",
+  };
+}
+
+/**
+ * The HorizontalPodAutoscaler's spec: `app`'s Deployment between `minReplicas` and
+ * `autoscaling.maxReplicas`, on the average CPU utilization of its pods.
+ */
+export function autoscalerSpec(
+  app: string,
+  minReplicas: number,
+  autoscaling: AppAutoscaling,
+): k8s.types.input.autoscaling.v2.HorizontalPodAutoscalerSpec {
+  return {
+    scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: app },
+    minReplicas,
+    maxReplicas: autoscaling.maxReplicas,
+    metrics: [
+      {
+        type: "Resource",
+        resource: {
+          name: "cpu",
+          target: { type: "Utilization", averageUtilization: autoscaling.targetCpuUtilization },
+        },
+      },
+    ],
   };
 }
 
@@ -426,6 +480,23 @@ export function appDeploymentProblems(args: AppDeploymentArgs): string[] {
       "promotedDigest",
       "a digest sha256:<64 hex>",
       args.promotedDigest,
+    );
+  }
+  if (args.autoscaling !== undefined) {
+    const { maxReplicas, targetCpuUtilization } = args.autoscaling;
+    expect(
+      Number.isInteger(maxReplicas) && maxReplicas >= args.replicas,
+      "autoscaling.maxReplicas",
+      `an integer >= replicas (${args.replicas})`,
+      maxReplicas,
+    );
+    expect(
+      Number.isInteger(targetCpuUtilization) &&
+        targetCpuUtilization >= 1 &&
+        targetCpuUtilization <= 100,
+      "autoscaling.targetCpuUtilization",
+      "an integer percentage 1-100",
+      targetCpuUtilization,
     );
   }
   expect(

@@ -6,7 +6,7 @@ import type { EnvironmentTier } from "../components/gitlab";
 import type { AdoptableKind } from "../components/gitlab/resource";
 import type { ProtectedRefAccessLevel } from "../components/gitlab/protected-refs";
 import type { FluxBootstrapArgs } from "../components/flux-bootstrap";
-import type { AppDeploymentArgs, AppIngress } from "../components/app-deployment";
+import type { AppAutoscaling, AppDeploymentArgs, AppIngress } from "../components/app-deployment";
 import type { AppDeployMethod, AppEgress, AppNetwork } from "../components/app-namespace";
 import type { CiVariableEntry } from "../components/ci-variables";
 import type { GitLabRunnerArgs, RunnerCacheArgs } from "../components/gitlab-runner";
@@ -190,6 +190,8 @@ export interface AppSettings extends Pick<
   AppDeploymentArgs,
   "image" | "port" | "replicas" | "resources" | "podDisruptionBudget"
 > {
+  /** A HorizontalPodAutoscaler between `replicas` and `maxReplicas`; none when undefined. */
+  readonly autoscaling: AppAutoscaling | undefined;
   readonly name: string;
   readonly namespace: string;
   /** GitLab project path of the app's repository. */

@@ -307,6 +307,13 @@ function resolveApps(source: ConfigSource, raw: RawConfig, registryHost: string)
     },
     port: a.port ?? 8080,
     replicas: a.replicas ?? d.appReplicas,
+    autoscaling:
+      a.autoscaling === undefined
+        ? undefined
+        : {
+            maxReplicas: a.autoscaling.maxReplicas,
+            targetCpuUtilization: a.autoscaling.targetCpuUtilization ?? 70,
+          },
     resources: resolveResources(a.resources, d.appResources),
     method: a.method ?? d.appMethod,
     ingress:

@@ -153,6 +153,27 @@ export const minReplicas: ItemRule<AppSettings> = {
   },
 };
 
+/** An autoscaler's maximum is at least its minimum (`replicas`), and only CI-deployed apps have one. */
+export const autoscalingBounds: ItemRule<AppSettings> = {
+  name: "apps.autoscalingBounds",
+  paths: ["apps[].autoscaling", "apps[].autoscaling.maxReplicas"],
+  check: (a, i) => {
+    if (a.autoscaling === undefined) {
+      return [];
+    }
+    if (a.method === "flux") {
+      return [
+        `apps[${i}].autoscaling: expected no autoscaling for a flux app (its manifests own its objects: put the HorizontalPodAutoscaler there), got one`,
+      ];
+    }
+    return a.autoscaling.maxReplicas < a.replicas
+      ? [
+          `apps[${i}].autoscaling.maxReplicas: expected at least replicas (${a.replicas}), got ${a.autoscaling.maxReplicas}`,
+        ]
+      : [];
+  },
+};
+
 /** The app container's requests are within its limits. */
 export const resourcesWithinLimits: ItemRule<AppSettings> = {
   name: "apps.resourcesWithinLimits",
@@ -252,8 +273,10 @@ export const fitsQuota: ItemRule<AppSettings> = {
     if (requestsWithinLimits("", a.resources).length > 0) {
       return [];
     }
-    const pods = a.replicas + 1;
-    const replicas = `${a.replicas} replica${a.replicas === 1 ? "" : "s"} and one surge pod`;
+    // With an autoscaler, its maximum: a quota below it would cap scaling where nobody looks.
+    const most = a.autoscaling?.maxReplicas ?? a.replicas;
+    const pods = most + 1;
+    const replicas = `${most} ${a.autoscaling === undefined ? "replica" : "autoscaled replica"}${most === 1 ? "" : "s"} and one surge pod`;
     const over = (
       per: string,
       hard: string | number,
@@ -321,6 +344,7 @@ export const appRules: readonly RuleEntry[] = [
     productionFluxPromoted,
     promotionHasCredentials,
     minReplicas,
+    autoscalingBounds,
     resourcesWithinLimits,
     uniqueIngressHost,
     derivedRepositoryValid,

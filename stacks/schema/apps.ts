@@ -71,7 +71,27 @@ export const app = z.strictObject({
     .max(65535, "expected a port 1-65535")
     .optional()
     .describe("Container port."),
-  replicas: positiveInt(100).optional().describe("At least 2 in production."),
+  replicas: positiveInt(100)
+    .optional()
+    .describe(
+      "At least 2 in production. With `autoscaling`, the fewest pods the autoscaler keeps.",
+    ),
+  autoscaling: z
+    .strictObject({
+      maxReplicas: positiveInt(100).describe(
+        "The most pods the autoscaler may run; at least `replicas`.",
+      ),
+      targetCpuUtilization: z
+        .int("expected an integer")
+        .min(1, "expected a percentage 1-100")
+        .max(100, "expected a percentage 1-100")
+        .optional()
+        .describe("Average CPU utilization to keep, in percent of the CPU request. Default 70."),
+    })
+    .optional()
+    .describe(
+      "A HorizontalPodAutoscaler (autoscaling/v2, needs metrics-server in the cluster) scaling the Deployment between `replicas` and `maxReplicas` on CPU; the Deployment then leaves its replica count to it. The namespace quota must fit `maxReplicas` pods plus one surge pod. Not for `flux` apps (their manifests own their objects).",
+    ),
   resources: resources.optional().describe("Requests and limits of the app's container."),
   method: z
     .enum(DEPLOY_METHODS)

@@ -253,6 +253,38 @@ describe("AppDeployment", () => {
     },
   );
 
+  test("with autoscaling: a HorizontalPodAutoscaler owns the replica count, the Deployment declares none", async () => {
+    const { resources } = await record(
+      (provider) =>
+        new AppDeployment(
+          "web",
+          { ...web, replicas: 2, autoscaling: { maxReplicas: 6, targetCpuUtilization: 75 } },
+          { provider },
+        ),
+    );
+    const hpa = resources.find("kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "web");
+    expect(hpa.inputs["metadata"]).toEqual({ name: "web", namespace: "acme-web", labels: LABELS });
+    expect(hpa.inputs["spec"]).toEqual({
+      scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "web" },
+      minReplicas: 2,
+      maxReplicas: 6,
+      metrics: [
+        {
+          type: "Resource",
+          resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 75 } },
+        },
+      ],
+    });
+    const deployment = resources.find(K8S.deployment, "web");
+    expect(hpa.dependencies).toContain(deployment.urn);
+    const expected = expectedDeploymentSpec("registry.gitlab.example.com/acme/web:1.4.2", 2);
+    delete expected["replicas"];
+    expect(deployment.inputs["spec"]).toEqual(expected);
+    expect(deployment.inputs["spec"]).not.toHaveProperty("replicas");
+    // The budget still follows the minimum.
+    expect(resources.ofType(K8S.pdb)).toHaveLength(1);
+  });
+
   test("the pod meets the restricted profile and sets requests and limits (the policy pack's rule)", () => {
     // The spec is plain data here (no Outputs besides the ServiceAccount name, not checked).
     const template = deploymentSpec(web).template as { spec: PodSpecFields };
@@ -306,6 +338,16 @@ describe("AppDeployment", () => {
       "zero replicas",
       { replicas: 0 },
       'AppDeployment "web": replicas: expected an integer of at least 1, got 0',
+    ],
+    [
+      "an autoscaling maximum below replicas",
+      { replicas: 3, autoscaling: { maxReplicas: 2, targetCpuUtilization: 70 } },
+      'AppDeployment "web": autoscaling.maxReplicas: expected an integer >= replicas (3), got 2',
+    ],
+    [
+      "an autoscaling target above 100 %",
+      { autoscaling: { maxReplicas: 4, targetCpuUtilization: 101 } },
+      'AppDeployment "web": autoscaling.targetCpuUtilization: expected an integer percentage 1-100, got 101',
     ],
     [
       "an uppercase ingress host",

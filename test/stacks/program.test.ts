@@ -675,6 +675,55 @@ describe("variants of the dev stack", () => {
   });
 });
 
+describe("autoscaling", () => {
+  test("an autoscaled app gets a schema-valid HorizontalPodAutoscaler and its quota is checked against the maximum", async () => {
+    const r = await runProgram("staging", {
+      config: {
+        "platform:apps": [
+          {
+            name: "web",
+            project: "acme/web",
+            image: { tag: "1.4.2" },
+            method: "agent",
+            replicas: 2,
+            autoscaling: { maxReplicas: 5 },
+          },
+        ],
+      },
+    });
+    expect(r.error).toBeUndefined();
+    const hpa = byObjectName(
+      r.resources,
+      "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
+      "web",
+      "web",
+    );
+    expect(hpa.inputs["spec"]).toMatchObject({ minReplicas: 2, maxReplicas: 5 });
+    expect(schemaProblems([hpa])).toEqual([]);
+    const web = byObjectName(r.resources, "kubernetes:apps/v1:Deployment", "web", "web");
+    expect(web.inputs["spec"]).not.toHaveProperty("replicas");
+
+    const tooMany = await runProgram("staging", {
+      config: {
+        "platform:apps": [
+          {
+            name: "web",
+            project: "acme/web",
+            image: { tag: "1.4.2" },
+            method: "agent",
+            replicas: 2,
+            autoscaling: { maxReplicas: 100 },
+          },
+        ],
+      },
+    });
+    expect(tooMany.error?.message).toContain(
+      "apps[0].quota.pods: expected at least 101 (100 autoscaled replicas and one surge pod), got",
+    );
+    expect(tooMany.resources.all).toEqual([]);
+  });
+});
+
 describe("promotion by digest", () => {
   const DIGEST = `sha256:${"c0ffee".repeat(10)}abcd`;
   const MANIFESTS = `sha256:${"beef".repeat(16)}`;

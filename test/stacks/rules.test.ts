@@ -394,6 +394,42 @@ const CASES: [string[], string, Partial<ConfigSource>, Record<string, unknown>, 
     ],
   ],
   [
+    ["apps.fitsQuota"],
+    "an autoscaled app's quota must fit its maximum, not its minimum",
+    {},
+    {
+      apps: [
+        app({
+          replicas: 2,
+          autoscaling: { maxReplicas: 9 },
+          quota: { pods: 6 },
+        }),
+      ],
+    },
+    ["apps[0].quota.pods: expected at least 10 (9 autoscaled replicas and one surge pod), got 6"],
+  ],
+  [
+    ["apps.autoscalingBounds"],
+    "an autoscaler's maximum is at least replicas; flux apps bring their own",
+    {},
+    {
+      features: { flux: true },
+      apps: [
+        app({ replicas: 3, autoscaling: { maxReplicas: 2 } }),
+        app({
+          name: "docs",
+          project: "acme/docs",
+          method: "flux",
+          autoscaling: { maxReplicas: 4 },
+        }),
+      ],
+    },
+    [
+      "apps[0].autoscaling.maxReplicas: expected at least replicas (3), got 2",
+      "apps[1].autoscaling: expected no autoscaling for a flux app (its manifests own its objects: put the HorizontalPodAutoscaler there), got one",
+    ],
+  ],
+  [
     ["apps.withinLimitRangeMax"],
     "an app's container above the namespace's LimitRange maximum",
     {},
