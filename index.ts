@@ -3,7 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import { AppDeployer, AppNamespace } from "./components/app-namespace";
 import { AppDeployment } from "./components/app-deployment";
 import { CiVariables, PublishedAppVariables } from "./components/ci-variables";
-import { FluxBootstrap } from "./components/flux-bootstrap";
+import { FluxBootstrap, gitlabKeylessIdentity } from "./components/flux-bootstrap";
 import { GitLabAgent } from "./components/gitlab-agent";
 import { resolvePromotions } from "./components/image-promotion";
 import { GitLabEnvironments } from "./components/gitlab-environments";
@@ -266,12 +266,25 @@ export = async () => {
             .map((a) => {
               const pullSecret = registries.get(a.name)?.secrets[a.name];
               const digest = promoted.get(a.name);
+              const verify = config.flux.verify;
+              const verification =
+                verify?.publicKey !== undefined
+                  ? { publicKey: verify.publicKey }
+                  : verify?.keyless !== undefined
+                    ? gitlabKeylessIdentity(
+                        verify.keyless.issuer,
+                        a.project,
+                        config.instance.defaultBranches[a.project] ?? "",
+                        config.protection.releaseTags.patterns,
+                      )
+                    : undefined;
               return {
                 name: a.name,
                 namespace: appNamespaces.get(a.name)?.namespace ?? a.namespace,
                 artifactUrl: `oci://${a.image.repository}/manifests`,
                 ...(pullSecret === undefined ? {} : { pullSecret }),
                 ...(digest === undefined ? {} : { digest }),
+                ...(verification === undefined ? {} : { verify: verification }),
               };
             }),
         },

@@ -28,7 +28,24 @@ export interface FluxApp {
    * OCIRepository follows exactly that artifact instead of the moving environment tag. Default none.
    */
   readonly digest?: string;
+  /**
+   * How the source verifies the artifact's cosign signature before Flux applies it; an artifact
+   * that fails is never applied. Default none (any artifact the registry serves).
+   */
+  readonly verify?: FluxArtifactVerification;
 }
+
+/**
+ * Cosign verification of an app's artifact (OCIRepository `spec.verify`): keyless, a signature
+ * whose Fulcio certificate names this OIDC issuer and a subject matching the regular expression
+ * (GitLab: `https://<gitlab>/<project>//.gitlab-ci.yml@refs/<ref>`); or a public key, stored in a
+ * Secret `<app>-cosign` (key `cosign.pub`) next to the OCIRepository.
+ */
+export type FluxArtifactVerification =
+  { readonly issuer: string; readonly subject: string } | { readonly publicKey: string };
+
+/** Key of the public key in the verification Secret; Flux reads keys ending in `.pub`. */
+export const COSIGN_PUBLIC_KEY = "cosign.pub";
 
 /** Arguments of {@link FluxBootstrap}. */
 export interface FluxBootstrapArgs {
@@ -125,6 +142,18 @@ function createFluxApp(
     },
     { parent, dependsOn: [sa, role] },
   );
+  const key =
+    app.verify !== undefined && "publicKey" in app.verify
+      ? new k8s.core.v1.Secret(
+          `${name}-cosign`,
+          {
+            metadata: meta(cosignSecretName(app.name)),
+            type: "Opaque",
+            stringData: { [COSIGN_PUBLIC_KEY]: app.verify.publicKey },
+          },
+          { parent },
+        )
+      : undefined;
   const source = new k8s.apiextensions.CustomResource(
     `${name}-source`,
     {
@@ -134,7 +163,14 @@ function createFluxApp(
       spec: ociRepositorySpec(app, args),
     },
     // CRDs come with the release (pulumi-kubernetes#1735: custom resources need their CRDs first).
-    { parent, dependsOn: [release, ...(app.pullSecret === undefined ? [] : [app.pullSecret])] },
+    {
+      parent,
+      dependsOn: [
+        release,
+        ...(app.pullSecret === undefined ? [] : [app.pullSecret]),
+        ...(key === undefined ? [] : [key]),
+      ],
+    },
   );
   new k8s.apiextensions.CustomResource(
     `${name}-kustomization`,
@@ -199,6 +235,51 @@ export function ociRepositorySpec(app: FluxApp, args: FluxBootstrapArgs): Record
     ...(args.registrySecretName === undefined
       ? {}
       : { secretRef: { name: args.registrySecretName } }),
+    ...(app.verify === undefined ? {} : { verify: ociVerify(app.name, app.verify) }),
+  };
+}
+
+/** Name of the Secret holding `app`'s cosign public key. */
+export function cosignSecretName(app: string): string {
+  return `${app}-cosign`;
+}
+
+/** The OCIRepository's `spec.verify` for `verification`. */
+function ociVerify(app: string, verification: FluxArtifactVerification): Record<string, unknown> {
+  return "publicKey" in verification
+    ? { provider: "cosign", secretRef: { name: cosignSecretName(app) } }
+    : {
+        provider: "cosign",
+        matchOIDCIdentity: [{ issuer: verification.issuer, subject: verification.subject }],
+      };
+}
+
+/** `text` as a regular expression matching exactly itself. */
+function literal(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/**
+ * Keyless verification of the artifacts of `project`: signed by a pipeline of that project (its
+ * own `.gitlab-ci.yml`) on its default branch or a tag matching one of `tagPatterns` (GitLab
+ * wildcards, `v*`), under `issuer` (GitLab's URL, `CI_SERVER_URL`). The subject is the Fulcio
+ * certificate's SAN, `https://` + the ID token's `ci_config_ref_uri`
+ * (https://docs.gitlab.com/ci/yaml/signing_examples/).
+ */
+export function gitlabKeylessIdentity(
+  issuer: string,
+  project: string,
+  defaultBranch: string,
+  tagPatterns: readonly string[],
+): { issuer: string; subject: string } {
+  const host = new URL(issuer).host + new URL(issuer).pathname.replace(/\/+$/, "");
+  const refs = [
+    `heads/${literal(defaultBranch)}`,
+    ...tagPatterns.map((p) => `tags/${p.split("*").map(literal).join(".*")}`),
+  ];
+  return {
+    issuer: `^${literal(issuer)}$`,
+    subject: `^https://${literal(`${host}/${project}`)}//\\.gitlab-ci\\.yml@refs/(${refs.join("|")})$`,
   };
 }
 

@@ -90,6 +90,12 @@ export const POLICIES = {
     defaultLevel: "mandatory",
     description: "Production Flux sources follow a digest (OCI) or commit (Git), not a tag.",
   },
+  "flux-production-verified": {
+    security: true,
+    // The program's production Flux apps must verify (stacks rule apps.productionFluxVerified).
+    defaultLevel: "mandatory",
+    description: "Production OCIRepositories verify cosign signatures (keyless or public key).",
+  },
   "namespaces-pod-security": {
     security: true,
     defaultLevel: "mandatory",

@@ -71,6 +71,23 @@ function following(ref: Record<string, unknown>): string {
   return "nothing";
 }
 
+/** In production, OCIRepositories verify their artifacts' cosign signatures. */
+export const fluxProductionVerified: ResourceValidation = (args, report) => {
+  if (!isFluxSource(args.type, "OCIRepository") || resourceEnvironment(args) !== "production") {
+    return;
+  }
+  const spec = (args.props["spec"] ?? {}) as Record<string, unknown>;
+  const verify = (spec["verify"] ?? {}) as Record<string, unknown>;
+  const secretRef = (verify["secretRef"] ?? {}) as Record<string, unknown>;
+  const identities = verify["matchOIDCIdentity"];
+  const how = nonEmpty(secretRef["name"]) || (Array.isArray(identities) && identities.length > 0);
+  if (verify["provider"] !== "cosign" || !how) {
+    report(
+      `spec.verify: expected provider cosign with a secretRef or matchOIDCIdentity in production (whoever can push to the registry could otherwise ship what Flux applies), got ${JSON.stringify(spec["verify"] ?? null)}`,
+    );
+  }
+};
+
 /** In production, OCIRepositories follow a digest and GitRepositories a commit. */
 export const fluxProductionDigest: ResourceValidation = (args, report) => {
   const oci = isFluxSource(args.type, "OCIRepository");

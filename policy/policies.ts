@@ -9,7 +9,12 @@ import { ENVIRONMENTS } from "../stacks/model";
 import { credentialVariablesMaskedProtected, noPlaintextCredentials } from "./credentials";
 import { POLICIES, POLICY_NAMES, PolicyName } from "./levels";
 import { appNamespacesDefaultDeny, namespacesPodSecurity } from "./namespaces";
-import { fluxProductionDigest, fluxSourcesPinned, helmChartsPinned } from "./pinning";
+import {
+  fluxProductionDigest,
+  fluxProductionVerified,
+  fluxSourcesPinned,
+  helmChartsPinned,
+} from "./pinning";
 import { noClusterAdminBinding, noWildcardRbac } from "./rbac";
 import { runnerNotPrivileged, runnerRbacNamespaced } from "./runner";
 import { containersRequestsLimits, containersRestricted, noExternalServices } from "./workloads";
@@ -35,6 +40,7 @@ export const CHECKS: Readonly<
   "helm-charts-pinned": { validateResource: helmChartsPinned },
   "flux-sources-pinned": { validateResource: fluxSourcesPinned },
   "flux-production-digest": { validateResource: fluxProductionDigest },
+  "flux-production-verified": { validateResource: fluxProductionVerified },
   "namespaces-pod-security": { validateResource: namespacesPodSecurity },
   "app-namespaces-default-deny": { validateStack: appNamespacesDefaultDeny },
 };

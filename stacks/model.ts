@@ -183,7 +183,15 @@ export type FluxSettings = Required<
 > & {
   /** Where the flux2 chart comes from; the public repository when undefined. */
   readonly chartRepository: string | undefined;
+  /** How Flux verifies each app's artifact; none when undefined. */
+  readonly verify: FluxVerifySettings | undefined;
 };
+
+/** Cosign verification of Flux artifacts: keyless (an OIDC issuer) or a public key. */
+export type FluxVerifySettings =
+  | { readonly keyless: { readonly issuer: string }; readonly publicKey?: undefined }
+  | { readonly keyless?: undefined; readonly publicKey: string }
+  | { readonly keyless?: undefined; readonly publicKey?: undefined };
 
 /** One application the platform deploys. */
 export interface AppSettings extends Pick<

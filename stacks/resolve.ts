@@ -176,6 +176,15 @@ function resolve(source: ConfigSource, raw: RawConfig, url: URL | undefined): En
       chartRepository: raw.flux?.chartRepository,
       namespace: raw.flux?.namespace ?? "flux-system",
       interval: raw.flux?.interval ?? "1m",
+      verify:
+        raw.flux?.verify === undefined
+          ? undefined
+          : raw.flux.verify.keyless !== undefined && raw.flux.verify.publicKey === undefined
+            ? { keyless: { issuer: raw.flux.verify.keyless.issuer ?? gitlabUrl(url) } }
+            : raw.flux.verify.publicKey !== undefined && raw.flux.verify.keyless === undefined
+              ? { publicKey: raw.flux.verify.publicKey }
+              : // Neither or both: refused by the rule flux.verifyOneWay.
+                {},
     },
     environments: {
       name: raw.environments?.name ?? raw.gitlab.environmentScope ?? d.environmentScope,
@@ -204,11 +213,16 @@ function resolve(source: ConfigSource, raw: RawConfig, url: URL | undefined): En
   };
 }
 
+/** GitLab's URL without trailing slash (its relative root kept): `CI_SERVER_URL`. */
+function gitlabUrl(url: URL | undefined): string {
+  return url === undefined ? "" : url.href.replace(/\/+$/, "");
+}
+
 function resolveGitLab(raw: RawConfig, url: URL | undefined): GitLabSettings {
   const d = ENVIRONMENT_DEFAULTS[raw.environment];
   const host = url?.host ?? "gitlab.invalid";
   return {
-    url: url === undefined ? "" : url.href.replace(/\/+$/, ""),
+    url: gitlabUrl(url),
     host,
     projectPath: raw.gitlab.projectPath,
     projectId: raw.gitlab.projectId,

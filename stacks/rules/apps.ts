@@ -2,7 +2,14 @@ import { DNS_LABEL, IMAGE_REPOSITORY, parseQuantity } from "../../components/for
 import { ENVIRONMENT_DEFAULTS } from "../defaults";
 import { problem } from "../errors";
 import { AppSettings } from "../model";
-import { ItemRule, RuleEntry, earlierWithSameKey, eachItem, requestsWithinLimits } from "./rule";
+import {
+  ItemRule,
+  Rule,
+  RuleEntry,
+  earlierWithSameKey,
+  eachItem,
+  requestsWithinLimits,
+} from "./rule";
 
 /** Rules about `apps[]`: one project and namespace each, deploy methods, images, sizes, hosts. */
 
@@ -329,6 +336,41 @@ export const egressTarget: ItemRule<AppSettings> = {
     ),
 };
 
+/** Flux verifies artifacts one way: keyless or a public key, not both and not neither. */
+export const fluxVerifyOneWay: Rule = {
+  name: "apps.fluxVerifyOneWay",
+  paths: ["flux.verify"],
+  check: (_config, raw) => {
+    const verify = raw.flux?.verify;
+    if (verify === undefined) {
+      return [];
+    }
+    const given = [verify.keyless, verify.publicKey].filter((v) => v !== undefined).length;
+    return given === 1
+      ? []
+      : [
+          `flux.verify: expected exactly one of keyless and publicKey, got ${given === 0 ? "neither" : "both"}`,
+        ];
+  },
+};
+
+/** In production Flux applies only signed artifacts. */
+export const productionFluxVerified: Rule = {
+  name: "apps.productionFluxVerified",
+  paths: ["flux.verify"],
+  check: (config) => {
+    const flux = config.apps.filter((a) => a.method === "flux").map((a) => a.name);
+    return config.environment === "production" &&
+      config.features.flux &&
+      flux.length > 0 &&
+      config.flux.verify === undefined
+      ? [
+          `flux.verify: expected how Flux verifies the signed artifacts of ${flux.join(", ")} in production (keyless or publicKey; whoever can push to the registry could otherwise ship what Flux applies), got nothing`,
+        ]
+      : [];
+  },
+};
+
 /** The rules of this area: two passes over the apps, each reporting an app's problems together. */
 export const appRules: readonly RuleEntry[] = [
   eachItem("apps", (config) => config.apps, [
@@ -355,4 +397,6 @@ export const appRules: readonly RuleEntry[] = [
     withinLimitRangeMax,
     egressTarget,
   ]),
+  fluxVerifyOneWay,
+  productionFluxVerified,
 ];

@@ -316,6 +316,35 @@ const flux = z.strictObject({
 
   namespace: dnsLabel.optional().describe("Flux's namespace."),
   interval: duration.optional().describe("Reconcile interval."),
+  verify: z
+    .strictObject({
+      keyless: z
+        .strictObject({
+          issuer: urlWithScheme(["https:"], 'expected an https:// URL such as "https://gitlab.com"')
+            .optional()
+            .describe(
+              "The OIDC issuer Fulcio trusted when the publish job signed: your GitLab's URL. Default `gitlab:baseUrl`. Public Sigstore trusts GitLab.com only; a self-managed GitLab needs its own Sigstore.",
+            ),
+        })
+        .optional()
+        .describe(
+          "Cosign keyless: a signature by a pipeline of the app's own project on its default branch or a release tag (`protection.releaseTags`), the identity `https://<gitlab>/<project>//.gitlab-ci.yml@refs/…` that GitLab's ID token gives Fulcio.",
+        ),
+      publicKey: z
+        .string()
+        .regex(
+          /^-----BEGIN PUBLIC KEY-----\n[A-Za-z0-9+/=\n]+\n-----END PUBLIC KEY-----\n?$/,
+          "expected a PEM public key (cosign.pub)",
+        )
+        .optional()
+        .describe(
+          "Cosign key pair: the public key (`cosign.pub`), stored in a Secret next to each app's OCIRepository; the publish job signs with the private key (a masked, protected CI/CD variable).",
+        ),
+    })
+    .optional()
+    .describe(
+      "Flux applies only artifacts signed with cosign (OCIRepository `spec.verify`): exactly one of `keyless` or `publicKey`. Required in production when an app is delivered by Flux.",
+    ),
 });
 
 const environments = z.strictObject({

@@ -1,7 +1,9 @@
 import {
   FLUX_CHART_REPO,
+  FluxApp,
   FluxBootstrap,
   FluxBootstrapArgs,
+  gitlabKeylessIdentity,
   fluxApplierRules,
   fluxValues,
 } from "../../components/flux-bootstrap";
@@ -160,5 +162,105 @@ describe("FluxBootstrap", () => {
       [],
     );
     expect(bare.resources.ofType("kubernetes:helm.sh/v3:Release")).toHaveLength(1);
+  });
+});
+
+describe("artifact verification", () => {
+  const PUBLIC_KEY =
+    "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEexample0000000000000000000000\n-----END PUBLIC KEY-----\n";
+  const SOURCE = "kubernetes:source.toolkit.fluxcd.io/v1:OCIRepository";
+
+  test("keyless: the source accepts only the app project's protected pipelines as signers", async () => {
+    const identity = gitlabKeylessIdentity("https://gitlab.example.com", "acme/web", "main", [
+      "v*",
+    ]);
+    const { resources } = await record(
+      (provider) =>
+        new FluxBootstrap(
+          "flux",
+          { ...args, apps: [{ ...(args.apps[0] as FluxApp), verify: identity }] },
+          { provider },
+        ),
+    );
+    expect(resources.find(SOURCE, "flux-web-source").inputs["spec"]).toEqual({
+      interval: "1m",
+      url: "oci://registry.example.com/acme/web/manifests",
+      ref: { tag: "production" },
+      secretRef: { name: "gitlab-registry-auth" },
+      verify: {
+        provider: "cosign",
+        matchOIDCIdentity: [
+          {
+            issuer: "^https://gitlab\\.example\\.com$",
+            subject:
+              "^https://gitlab\\.example\\.com/acme/web//\\.gitlab-ci\\.yml@refs/(heads/main|tags/v.*)$",
+          },
+        ],
+      },
+    });
+    expect(resources.ofType("kubernetes:core/v1:Secret")).toEqual([]);
+  });
+
+  test.each([
+    ["https://gitlab.example.com/acme/web//.gitlab-ci.yml@refs/heads/main", true],
+    ["https://gitlab.example.com/acme/web//.gitlab-ci.yml@refs/tags/v1.2.3", true],
+    // Unprotected refs, other projects, other CI files, other hosts.
+    ["https://gitlab.example.com/acme/web//.gitlab-ci.yml@refs/heads/feature", false],
+    ["https://gitlab.example.com/acme/web//.gitlab-ci.yml@refs/heads/main2", false],
+    ["https://gitlab.example.com/acme/web//.gitlab-ci.yml@refs/tags/1.2.3", false],
+    ["https://gitlab.example.com/acme/webx//.gitlab-ci.yml@refs/heads/main", false],
+    ["https://gitlab.example.com/acme/web/sub//.gitlab-ci.yml@refs/heads/main", false],
+    ["https://gitlab.example.com/acme/web//ci/other.yml@refs/heads/main", false],
+    ["https://gitlab.example.com/acme/web//.gitlab-ciXyml@refs/heads/main", false],
+    ["https://gitlab.example.org/acme/web//.gitlab-ci.yml@refs/heads/main", false],
+  ])("keyless subject %s is accepted: %s", (subject, accepted) => {
+    const identity = gitlabKeylessIdentity("https://gitlab.example.com", "acme/web", "main", [
+      "v*",
+    ]);
+    expect(new RegExp(identity.subject).test(subject)).toBe(accepted);
+  });
+
+  test("keyless under a relative URL root names the root in the subject and the issuer", () => {
+    const identity = gitlabKeylessIdentity("https://example.com/gitlab", "acme/web", "release.1", [
+      "v*",
+      "release-*",
+    ]);
+    expect(identity).toEqual({
+      issuer: "^https://example\\.com/gitlab$",
+      subject:
+        "^https://example\\.com/gitlab/acme/web//\\.gitlab-ci\\.yml@refs/(heads/release\\.1|tags/v.*|tags/release-.*)$",
+    });
+  });
+
+  test("public key: a Secret next to the source holds cosign.pub, and the source waits for it", async () => {
+    const { resources } = await record(
+      (provider) =>
+        new FluxBootstrap(
+          "flux",
+          {
+            ...args,
+            apps: [{ ...(args.apps[0] as FluxApp), verify: { publicKey: PUBLIC_KEY } }],
+          },
+          { provider },
+        ),
+    );
+    const secret = resources.find("kubernetes:core/v1:Secret", "flux-web-cosign");
+    expect(secret.inputs).toEqual({
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: {
+        name: "web-cosign",
+        namespace: "web",
+        labels: expect.objectContaining({ "app.kubernetes.io/instance": "web" }),
+      },
+      type: "Opaque",
+      stringData: { "cosign.pub": PUBLIC_KEY },
+    });
+    const source = resources.find(SOURCE, "flux-web-source");
+    expect((source.inputs["spec"] as Record<string, unknown>)["verify"]).toEqual({
+      provider: "cosign",
+      secretRef: { name: "web-cosign" },
+    });
+    expect(source.dependencies).toContain(secret.urn);
   });
 });

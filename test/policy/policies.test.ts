@@ -2,8 +2,10 @@ import { DEPLOYER_RULES } from "../../components/app-namespace";
 import type { ContainerResources } from "../../components/container-resources";
 import { deploymentSpec, serviceSpec } from "../../components/app-deployment";
 import {
+  FluxApp,
   FluxBootstrapArgs,
   fluxApplierRules,
+  gitlabKeylessIdentity,
   ociRepositorySpec,
 } from "../../components/flux-bootstrap";
 import { podSecurityLabels, standardLabels } from "../../components/labels";
@@ -843,6 +845,61 @@ describe("flux-sources-pinned and flux-production-digest", () => {
     expect(
       (
         await validateResource("flux-production-digest", appSource("staging"), {
+          environment: "staging",
+        })
+      ).messages,
+    ).toEqual([]);
+  });
+});
+
+describe("flux-production-verified", () => {
+  const OCI = "kubernetes:source.toolkit.fluxcd.io/v1:OCIRepository";
+  const source = (verify: FluxApp["verify"]): TestResource => ({
+    type: OCI,
+    props: {
+      spec: ociRepositorySpec(
+        {
+          name: "web",
+          namespace: "acme-web",
+          artifactUrl: "oci://registry.example.com/acme/web/manifests",
+          digest: `sha256:${"ab".repeat(32)}`,
+          ...(verify === undefined ? {} : { verify }),
+        },
+        { chartVersion: "2.18.3", interval: "1m", environment: "production", apps: [] },
+      ),
+    },
+  });
+  const production = { environment: "production" } as const;
+
+  test("the program's keyless and public-key sources pass in production", async () => {
+    const keyless = gitlabKeylessIdentity("https://gitlab.example.com", "acme/web", "main", ["v*"]);
+    expect(
+      (await validateResource("flux-production-verified", source(keyless), production)).messages,
+    ).toEqual([]);
+    const key = { publicKey: "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n" };
+    expect(
+      (await validateResource("flux-production-verified", source(key), production)).messages,
+    ).toEqual([]);
+  });
+
+  test("an unverified production source is refused; other environments are not checked", async () => {
+    expect(
+      (await validateResource("flux-production-verified", source(undefined), production)).messages,
+    ).toEqual([
+      "spec.verify: expected provider cosign with a secretRef or matchOIDCIdentity in production (whoever can push to the registry could otherwise ship what Flux applies), got null",
+    ]);
+    const providerOnly: TestResource = {
+      type: OCI,
+      props: { spec: { ref: { tag: "x" }, verify: { provider: "cosign" } } },
+    };
+    expect(
+      (await validateResource("flux-production-verified", providerOnly, production)).messages,
+    ).toEqual([
+      'spec.verify: expected provider cosign with a secretRef or matchOIDCIdentity in production (whoever can push to the registry could otherwise ship what Flux applies), got {"provider":"cosign"}',
+    ]);
+    expect(
+      (
+        await validateResource("flux-production-verified", source(undefined), {
           environment: "staging",
         })
       ).messages,

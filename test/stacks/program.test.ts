@@ -675,6 +675,34 @@ describe("variants of the dev stack", () => {
   });
 });
 
+describe("Flux artifact verification", () => {
+  test("keyless: each flux app's source trusts only its own project's default branch and release tags", async () => {
+    const r = await runProgram("staging", {
+      config: {
+        "platform:flux": { verify: { keyless: {} } },
+      },
+    });
+    expect(r.error).toBeUndefined();
+    const source = byObjectName(
+      r.resources,
+      "kubernetes:source.toolkit.fluxcd.io/v1:OCIRepository",
+      "docs",
+      "docs",
+    );
+    expect((source.inputs["spec"] as Record<string, unknown>)["verify"]).toEqual({
+      provider: "cosign",
+      matchOIDCIdentity: [
+        {
+          issuer: "^https://gitlab\\.example\\.com$",
+          subject:
+            "^https://gitlab\\.example\\.com/acme/docs//\\.gitlab-ci\\.yml@refs/(heads/main|tags/v.*)$",
+        },
+      ],
+    });
+    expect(schemaProblems([source])).toEqual([]);
+  });
+});
+
 describe("autoscaling", () => {
   test("an autoscaled app gets a schema-valid HorizontalPodAutoscaler and its quota is checked against the maximum", async () => {
     const r = await runProgram("staging", {

@@ -53,6 +53,7 @@ const CASES: [string[], string, Partial<ConfigSource>, Record<string, unknown>, 
     {
       environment: "production",
       features: { flux: true },
+      flux: { verify: { keyless: {} } },
       apps: [app({ method: "flux", replicas: 2 })],
     },
     [
@@ -427,6 +428,42 @@ const CASES: [string[], string, Partial<ConfigSource>, Record<string, unknown>, 
     [
       "apps[0].autoscaling.maxReplicas: expected at least replicas (3), got 2",
       "apps[1].autoscaling: expected no autoscaling for a flux app (its manifests own its objects: put the HorizontalPodAutoscaler there), got one",
+    ],
+  ],
+  [
+    ["apps.fluxVerifyOneWay"],
+    "Flux verifies one way",
+    {},
+    {
+      features: { flux: true },
+      flux: {
+        verify: {
+          keyless: {},
+          publicKey: "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n",
+        },
+      },
+    },
+    ["flux.verify: expected exactly one of keyless and publicKey, got both"],
+  ],
+  [
+    ["apps.fluxVerifyOneWay"],
+    "an empty verify is no verification",
+    {},
+    { features: { flux: true }, flux: { verify: {} } },
+    ["flux.verify: expected exactly one of keyless and publicKey, got neither"],
+  ],
+  [
+    ["apps.productionFluxVerified"],
+    "production Flux apps need verified artifacts",
+    { stack: "production" },
+    {
+      environment: "production",
+      features: { flux: true },
+      promotion: { username: "promoter", token: "gldt-promoter" },
+      apps: [app({ method: "flux", replicas: 2, image: { promote: "abc" } })],
+    },
+    [
+      "flux.verify: expected how Flux verifies the signed artifacts of web in production (keyless or publicKey; whoever can push to the registry could otherwise ship what Flux applies), got nothing",
     ],
   ],
   [
