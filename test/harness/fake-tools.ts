@@ -4,7 +4,7 @@ import * as os from "os";
 import * as path from "path";
 
 /**
- * Fake `kubectl`, `flux`, `buildctl-daemonless.sh` and `mvn` executables for running the
+ * Fake `kubectl`, `flux`, `cosign`, `buildctl-daemonless.sh` and `mvn` executables for running the
  * components' job scripts. Each records its call (argv, and what the test needs to see of its
  * input) as one JSON line in `$FAKE_LOG`, then behaves as the `FAKE_*` variables say.
  */
@@ -22,6 +22,9 @@ export interface FakeCall {
   readonly dockerConfig?: string;
   /** `mvn`: MAVEN_OPTS. */
   readonly mavenOpts?: string;
+  /** `cosign`: the ID token and private key it found in its environment. */
+  readonly sigstoreIdToken?: string;
+  readonly cosignPrivateKey?: string;
 }
 
 const PRELUDE = `
@@ -82,6 +85,29 @@ if ((process.env.FAKE_FLUX_FAIL || "") === argv[0]) {
   process.stderr.write("✗ fake flux " + argv[0] + " failure\\n");
   process.exit(1);
 }
+if (argv[0] === "push" && argv.includes("--output") && argv[argv.indexOf("--output") + 1] === "json") {
+  // What flux 2.x prints: the repository, the tag, the pushed digest and the URL.
+  const url = argv[2].slice("oci://".length);
+  process.stdout.write(JSON.stringify({
+    repository: url.slice(0, url.lastIndexOf(":")),
+    tag: url.slice(url.lastIndexOf(":") + 1),
+    digest: process.env.FAKE_ARTIFACT_DIGEST,
+    url: "oci://" + url.slice(0, url.lastIndexOf(":")) + "@" + process.env.FAKE_ARTIFACT_DIGEST,
+  }, null, 2) + "\\n");
+}
+`;
+
+const COSIGN = `${PRELUDE}
+log({
+  tool: "cosign",
+  argv,
+  sigstoreIdToken: process.env.SIGSTORE_ID_TOKEN,
+  cosignPrivateKey: process.env.COSIGN_PRIVATE_KEY,
+});
+if (process.env.FAKE_COSIGN_FAIL === "1") {
+  process.stderr.write("Error: signing: fake failure\\n");
+  process.exit(1);
+}
 `;
 
 const BUILDCTL = `${PRELUDE}
@@ -110,6 +136,7 @@ if (argv.includes("com.google.cloud.tools:jib-maven-plugin:build")) {
 const SOURCES: Readonly<Record<string, string>> = {
   kubectl: KUBECTL,
   flux: FLUX,
+  cosign: COSIGN,
   "buildctl-daemonless.sh": BUILDCTL,
   mvn: MVN,
 };

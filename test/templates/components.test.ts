@@ -111,6 +111,7 @@ describe("inputs", () => {
       manifests: "deploy",
       kubectl_image: "alpine/kubectl:1.36.3",
       flux_image: "ghcr.io/fluxcd/flux-cli:v2.8.5",
+      sign: "none",
     });
     const { spec } = componentDocuments("deploy");
     expect(spec.inputs["method"]?.options).toEqual(["direct", "agent", "flux"]);
@@ -304,6 +305,7 @@ describe("a pipeline including every component (gitlab-ci-local 4.60.1)", () => 
       DEPLOY_MANIFESTS: "deploy",
       DEPLOY_KUBECTL_IMAGE: "alpine/kubectl:1.36.3",
       DEPLOY_FLUX_IMAGE: "ghcr.io/fluxcd/flux-cli:v2.8.5",
+      DEPLOY_SIGN: "none",
     });
   });
 
