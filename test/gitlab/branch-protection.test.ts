@@ -209,8 +209,8 @@ describe("BranchProtection", () => {
       project: "platform/app",
       branch: "release/*",
       mergeAccessLevel: "developer",
-      resourceName: undefined,
     });
+    expect(imported?.props).not.toHaveProperty("resourceName");
     expect(imported?.inputs).toEqual(imported?.props);
     protections(fake.state).branches.clear();
     expect(await p.read?.("42:release/*", {})).toEqual({});
