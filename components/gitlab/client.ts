@@ -218,7 +218,7 @@ function authHint(status: number, method: string, path: string, body: unknown): 
     return ` (the token from gitlab:token or GITLAB_TOKEN is missing, expired or revoked; it needs the ${scope} scope)`;
   }
   if (status === 403) {
-    return ` (the token needs the ${scope} scope and a role that allows this; see README.md, Token scopes and roles)`;
+    return ` (the token needs the ${scope} scope and a role that allows this; see docs/gitlab.md, Token scopes and roles)`;
   }
   return "";
 }

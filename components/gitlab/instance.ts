@@ -107,7 +107,7 @@ function explain(url: string, what: string, err: unknown): string {
     case 403:
       return (
         `GitLab at ${url} refused ${what} (HTTP 403: ${err.gitlabMessage}): the token needs the ` +
-        "api scope (see README, Token scopes and roles)"
+        "api scope (see docs/gitlab.md, Token scopes and roles)"
       );
     default:
       return `${what} at ${url} failed with HTTP ${err.status}: ${err.gitlabMessage}`;

@@ -152,7 +152,7 @@ describe.each([
     expect(await rejection(createChecked(p, args()))).toBe(
       `${type} "registry-pull": POST ${url} failed with HTTP 403: insufficient_scope: ` +
         "The request requires higher privileges than provided by the access token. " +
-        "(the token needs the api scope and a role that allows this; see README.md, Token scopes and roles)",
+        "(the token needs the api scope and a role that allows this; see docs/gitlab.md, Token scopes and roles)",
     );
   });
 });

@@ -116,7 +116,7 @@ test("a token without a scope that may read /metadata gets the scope it needs", 
     "GitLab preflight failed (1 problem):\n" +
       `  - GitLab at ${fake.url} refused GET /metadata (HTTP 403: insufficient_scope: The request ` +
       "requires higher privileges than provided by the access token.): the token needs the api " +
-      "scope (see README, Token scopes and roles)",
+      "scope (see docs/gitlab.md, Token scopes and roles)",
   );
 });
 
