@@ -1,4 +1,4 @@
-import { spawnSync } from "child_process";
+import { execFile, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -40,11 +40,34 @@ function scratch(ciFile: string): string {
   return dir;
 }
 
-function gitlabCiLocal(dir: string, args: string[]) {
-  return spawnSync(process.execPath, [CLI, ...args], {
-    cwd: dir,
-    encoding: "utf8",
-    env: { ...process.env, FORCE_COLOR: "0" },
+/** What a gitlab-ci-local run returned. */
+interface Run {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs gitlab-ci-local; several runs proceed side by side (beforeAll starts them together). */
+function gitlabCiLocal(dir: string, args: string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [CLI, ...args],
+      {
+        cwd: dir,
+        encoding: "utf8",
+        maxBuffer: 64 * 1024 * 1024,
+        env: { ...process.env, FORCE_COLOR: "0" },
+      },
+      (error, stdout, stderr) => {
+        const code = (error as { code?: unknown } | null)?.code;
+        resolve({
+          status: error === null ? 0 : typeof code === "number" ? code : null,
+          stdout,
+          stderr: error !== null && typeof code !== "number" ? `${stderr}\n${error}` : stderr,
+        });
+      },
+    );
   });
 }
 
@@ -81,9 +104,17 @@ function cliVariables(vars: Variables): string[] {
   );
 }
 
-/** The jobs gitlab-ci-local lists for a source, with the `when` its rules give each. */
-function listJobs(dir: string, vars: Variables): ListedJob[] {
-  const r = gitlabCiLocal(dir, ["--list-json", ...cliVariables(vars)]);
+/** `--list-json` for a source; only `validate` runs check GitLab's CI schema (one is enough). */
+function listJobs(dir: string, vars: Variables, validate: boolean): Promise<Run> {
+  return gitlabCiLocal(dir, [
+    "--list-json",
+    ...(validate ? [] : ["--no-json-schema-validation"]),
+    ...cliVariables(vars),
+  ]);
+}
+
+/** The jobs gitlab-ci-local listed for a source, with the `when` its rules give each. */
+function listedJobs(r: Run): ListedJob[] {
   if (r.status !== 0) {
     throw new Error(`gitlab-ci-local --list-json failed:\n${r.stdout}\n${r.stderr}`);
   }
@@ -92,26 +123,45 @@ function listJobs(dir: string, vars: Variables): ListedJob[] {
   return JSON.parse(r.stdout.slice(start)) as ListedJob[];
 }
 
-/** Whether `workflow:rules` create a pipeline for these variables. */
-function pipelineCreated(workflowRules: unknown, vars: Variables): boolean {
-  const variables = Object.fromEntries(
-    Object.entries({ ...COMMON, ...vars }).filter(([, v]) => v !== null),
-  );
+/**
+ * Whether each of `cases`' rules create a pipeline (or run a job) for its variables: the first
+ * rule whose `if` matches decides, as GitLab and gitlab-ci-local decide. One node process
+ * evaluates them all (gitlab-ci-local's ESM modules load once).
+ */
+function rulesCreate(cases: readonly { rules: unknown; vars: Variables }[]): Promise<boolean[]> {
+  const input = cases.map(({ rules, vars }) => ({
+    rules,
+    variables: Object.fromEntries(
+      Object.entries({ ...COMMON, ...vars }).filter(([, v]) => v !== null),
+    ),
+  }));
   const program = [
     `import { Utils } from ${JSON.stringify(path.join(PACKAGE, "src", "utils.js"))};`,
-    "const { rules, variables } = JSON.parse(process.argv[1]);",
-    "const rule = rules.find((r) => Utils.evaluateRuleIf(r.if, variables));",
-    "process.stdout.write(JSON.stringify(rule !== undefined && rule.when !== 'never'));",
+    "const cases = JSON.parse(process.argv[1]);",
+    "process.stdout.write(JSON.stringify(cases.map(({ rules, variables }) => {",
+    "  const rule = rules.find((r) => Utils.evaluateRuleIf(r.if, variables));",
+    "  return rule !== undefined && rule.when !== 'never';",
+    "})));",
   ].join("\n");
-  const r = spawnSync(
-    process.execPath,
-    ["--input-type=module", "-e", program, JSON.stringify({ rules: workflowRules, variables })],
-    { encoding: "utf8" },
-  );
-  if (r.status !== 0) {
-    throw new Error(r.stderr);
-  }
-  return JSON.parse(r.stdout) as boolean;
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      ["--input-type=module", "-e", program, JSON.stringify(input)],
+      { encoding: "utf8" },
+      (error, stdout, stderr) => {
+        if (error !== null) {
+          reject(new Error(`${error}\n${stderr}`));
+          return;
+        }
+        const results = JSON.parse(stdout) as boolean[];
+        if (results.length !== cases.length) {
+          reject(new Error(`expected ${cases.length} results, got ${stdout}`));
+          return;
+        }
+        resolve(results);
+      },
+    );
+  });
 }
 
 /** Job definitions after `extends` and `default:` are applied (gitlab-ci-local --preview). */
@@ -121,22 +171,81 @@ type JobDefinition = Record<string, unknown> & {
   resource_group?: string;
 };
 
+/** Tags and whether they release the components (semantic versions as the catalog reads them). */
+const RELEASE_TAGS: [string, boolean][] = [
+  ["1.4.0", true],
+  ["0.1.0", true],
+  ["2.0.0-rc.1", true],
+  ["10.20.30-beta-2", true],
+  ["v1.4.0", false],
+  ["1.4", false],
+  ["01.4.0", false],
+  ["1.4.0+build.5", false],
+  ["release-1.4.0", false],
+];
+const tagPush = (tag: string): Variables => ({
+  CI_PIPELINE_SOURCE: "push",
+  CI_COMMIT_BRANCH: null,
+  CI_COMMIT_TAG: tag,
+});
+
+/** The source whose `--list-json` run also validates the file against GitLab's CI schema. */
+const VALIDATED_SOURCE = "tag";
+const BROKEN_CI_FILE = `${CI_FILE}\nbroken-job:\n  stage: verify\n  script: [echo]\n  enviroment: dev\n`;
+
 let dir: string;
+let brokenDir: string;
 let listed: Record<string, ListedJob[]>;
 let created: Record<string, boolean>;
+let releases: Record<string, boolean>;
+let validatedRun: Run;
+let brokenRun: Run;
 let expanded: Record<string, JobDefinition>;
 
-beforeAll(() => {
+// Every gitlab-ci-local run and rule evaluation the tests read, started together: each is a node
+// process of its own, so they overlap on the cores instead of queueing behind each other.
+beforeAll(async () => {
   dir = scratch(CI_FILE);
-  const workflow = (parse(CI_FILE) as { workflow: { rules: unknown } }).workflow.rules;
-  listed = {};
-  created = {};
-  for (const [source, vars] of Object.entries(SOURCES)) {
-    created[source] = pipelineCreated(workflow, vars);
-    // No pipeline, no jobs: listing them would only cost time.
-    listed[source] = created[source] ? listJobs(dir, vars) : [];
+  brokenDir = scratch(BROKEN_CI_FILE);
+  const parsed = parse(CI_FILE) as {
+    workflow: { rules: unknown };
+    "release-components": { rules: unknown };
+  };
+  const sources = Object.entries(SOURCES);
+  const previewRun = gitlabCiLocal(dir, ["--preview"]);
+  const broken = gitlabCiLocal(brokenDir, ["--list-json"]);
+  const evaluated = await rulesCreate([
+    ...sources.map(([, vars]) => ({ rules: parsed.workflow.rules, vars })),
+    ...RELEASE_TAGS.map(([tag]) => ({
+      rules: parsed["release-components"].rules,
+      vars: tagPush(tag),
+    })),
+  ]);
+  created = Object.fromEntries(sources.map(([source], i) => [source, evaluated[i] as boolean]));
+  releases = Object.fromEntries(
+    RELEASE_TAGS.map(([tag], i) => [tag, evaluated[sources.length + i] as boolean]),
+  );
+  // No pipeline, no jobs: listing them would only cost time.
+  const runs = await Promise.all(
+    sources.map(([source, vars]) =>
+      created[source]
+        ? listJobs(dir, vars, source === VALIDATED_SOURCE)
+        : Promise.resolve(undefined),
+    ),
+  );
+  listed = Object.fromEntries(
+    sources.map(([source], i) => {
+      const run = runs[i];
+      return [source, run === undefined ? [] : listedJobs(run)];
+    }),
+  );
+  const validated = runs[sources.findIndex(([source]) => source === VALIDATED_SOURCE)];
+  if (validated === undefined) {
+    throw new Error(`no pipeline for ${VALIDATED_SOURCE}`);
   }
-  const preview = gitlabCiLocal(dir, ["--preview"]);
+  validatedRun = validated;
+  brokenRun = await broken;
+  const preview = await previewRun;
   if (preview.status !== 0) {
     throw new Error(preview.stderr);
   }
@@ -147,7 +256,11 @@ beforeAll(() => {
 }, 240_000);
 
 afterAll(() => {
-  fs.rmSync(dir, { recursive: true, force: true });
+  for (const d of [dir, brokenDir]) {
+    if (d !== undefined) {
+      fs.rmSync(d, { recursive: true, force: true });
+    }
+  }
 });
 
 /** The jobs that run for a source, as `name: when` (manual jobs say so). */
@@ -171,25 +284,17 @@ function definition(name: string): JobDefinition {
 
 describe("GitLab's CI schema", () => {
   test("the file passes gitlab-ci-local's schema validation", () => {
-    const r = gitlabCiLocal(dir, ["--list-json", ...cliVariables(SOURCES["tag"] ?? {})]);
-    expect(r.stderr).toContain("json schema validated");
-    expect(r.status).toBe(0);
+    // The --list-json run of the tag pipeline (its jobs are checked below) validated the file.
+    expect(validatedRun.stderr).toContain("json schema validated");
+    expect(validatedRun.status).toBe(0);
   });
 
   test("the validation is real: a misspelt keyword fails it", () => {
-    const broken = scratch(
-      `${CI_FILE}\nbroken-job:\n  stage: verify\n  script: [echo]\n  enviroment: dev\n`,
+    expect(brokenRun.status).toBe(1);
+    expect(brokenRun.stderr).toContain("Invalid .gitlab-ci.yml configuration!");
+    expect(brokenRun.stderr).toContain(
+      "'enviroment' property is not expected to be here at broken-job [#/additionalProperties]",
     );
-    try {
-      const r = gitlabCiLocal(broken, ["--list-json"]);
-      expect(r.status).toBe(1);
-      expect(r.stderr).toContain("Invalid .gitlab-ci.yml configuration!");
-      expect(r.stderr).toContain(
-        "'enviroment' property is not expected to be here at broken-job [#/additionalProperties]",
-      );
-    } finally {
-      fs.rmSync(broken, { recursive: true, force: true });
-    }
   });
 });
 
@@ -277,22 +382,12 @@ describe("jobs per pipeline source", () => {
     expect(releasing).toEqual(["tag"]);
   });
 
-  test.each<[string, boolean]>([
-    ["1.4.0", true],
-    ["0.1.0", true],
-    ["2.0.0-rc.1", true],
-    ["10.20.30-beta-2", true],
-    ["v1.4.0", false],
-    ["1.4", false],
-    ["01.4.0", false],
-    ["1.4.0+build.5", false],
-    ["release-1.4.0", false],
-  ])("tag %s releases the components: %s", (tag, released) => {
-    const rules = (parse(CI_FILE) as Record<string, { rules: unknown }>)["release-components"]
-      ?.rules;
-    const vars = { CI_PIPELINE_SOURCE: "push", CI_COMMIT_BRANCH: null, CI_COMMIT_TAG: tag };
-    expect(pipelineCreated(rules, vars)).toBe(released);
-  });
+  test.each<[string, boolean]>(RELEASE_TAGS)(
+    "tag %s releases the components: %s",
+    (tag, released) => {
+      expect(releases[tag]).toBe(released);
+    },
+  );
 
   test("fork pipelines run nothing that needs this project's secrets", () => {
     for (const name of running("fork merge request")) {

@@ -37,7 +37,10 @@ const fail = (message, code) => { process.stderr.write(message + "\\n"); process
 `;
 
 const PULUMI = (yamlModule: string) => `${PRELUDE}
-const { parseDocument } = require(${JSON.stringify(yamlModule)});
+// Loaded by the calls that edit a stack file only: most calls (version, stack select, preview)
+// never read YAML, and requiring the package costs each call about as much as starting node.
+let yaml;
+const parseDocument = (text) => (yaml ??= require(${JSON.stringify(yamlModule)})).parseDocument(text);
 const stdin = argv[0] === "config" ? fs.readFileSync(0, "utf8") : undefined;
 log({
   tool: "pulumi",

@@ -925,13 +925,28 @@ describe("at a terminal", () => {
   });
 });
 
-test("`npm run bootstrap -- --help` prints the usage", () => {
-  const { spawnSync } = jest.requireActual<typeof import("child_process")>("child_process");
-  const result = spawnSync("npm", ["run", "--silent", "bootstrap", "--", "--help"], {
-    cwd: REPO_ROOT,
-    env: { PATH: `${path.dirname(process.execPath)}${path.delimiter}/usr/bin:/bin` },
-    encoding: "utf8",
+/** What `npm run bootstrap -- --help` printed, and its exit code. */
+let help: Promise<{ stdout: string; status: number | null }>;
+
+// npm and ts-node take seconds to load the script: the run starts before the file's first test
+// and overlaps the others, which mostly wait on their fake tools.
+beforeAll(() => {
+  const { spawn } = jest.requireActual<typeof import("child_process")>("child_process");
+  help = new Promise((resolve) => {
+    const child = spawn("npm", ["run", "--silent", "bootstrap", "--", "--help"], {
+      cwd: REPO_ROOT,
+      env: { PATH: `${path.dirname(process.execPath)}${path.delimiter}/usr/bin:/bin` },
+      stdio: ["ignore", "pipe", "ignore"],
+    });
+    let stdout = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+    child.on("error", (error) => resolve({ stdout: `${stdout}${error}`, status: null }));
+    child.on("close", (status) => resolve({ stdout, status }));
   });
+});
+
+test("`npm run bootstrap -- --help` prints the usage", async () => {
+  const result = await help;
   expect(result.stdout).toMatch(/^usage: npm run bootstrap -- <stack> \[flags\]\n/);
   expect(result.stdout).toContain(
     "  --kube-context <value>       a context of your kubeconfig (PLATFORM_KUBE_CONTEXT)\n",
