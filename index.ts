@@ -177,6 +177,15 @@ export = async () => {
         network: { ...config.appNamespaces.network, egress: app.egress },
         // Review stacks: the review CI/CD component creates an app per merge request.
         reviewApps: config.environment === "review",
+        // Who writes in the namespace may route only the app's own hosts and, unless allowed,
+        // expose nothing beyond the cluster: enforced at admission.
+        exposure: {
+          ingressHosts: [
+            ...(app.ingress === undefined ? [] : [app.ingress.host]),
+            ...app.allowedHosts,
+          ],
+          allowExternalServices: app.allowExternalServices,
+        },
         ...(features.registryAuth ? { imagePullSecret: config.registryAuth.secretName } : {}),
         deployer: deployerOf(app),
       },

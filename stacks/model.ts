@@ -206,6 +206,10 @@ export interface AppSettings extends Pick<
   readonly egress: readonly AppEgress[];
   /** A tag promoted by its digest (`image.promote`), resolved at preview time. */
   readonly promote: string | undefined;
+  /** More hosts Ingresses in its namespace may route besides `ingress.host` (`*.<domain>` too). */
+  readonly allowedHosts: readonly string[];
+  /** LoadBalancer, NodePort and `externalIPs` Services are allowed in its namespace. */
+  readonly allowExternalServices: boolean;
 }
 
 /** Protection of branches, release tags and the container tags Flux follows. */

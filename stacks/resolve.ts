@@ -333,6 +333,8 @@ function resolveApps(source: ConfigSource, raw: RawConfig, registryHost: string)
     podDisruptionBudget: a.podDisruptionBudget ?? d.podDisruptionBudget,
     tokenRotation: a.tokenRotation ?? "1",
     promote: a.image?.promote,
+    allowedHosts: a.allowedHosts ?? [],
+    allowExternalServices: a.allowExternalServices ?? false,
     egress: (a.egress ?? []).map((e) => ({
       ...(e.cidr === undefined ? {} : { cidr: e.cidr }),
       ...(e.namespace === undefined ? {} : { namespace: e.namespace }),

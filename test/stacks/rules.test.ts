@@ -632,6 +632,34 @@ const CASES: [string[], string, Partial<ConfigSource>, Record<string, unknown>, 
     ],
   ],
   [
+    ["apps.allowedHostsNotShared"],
+    "an allowed host another app routes (exactly, through a wildcard, or under its wildcard)",
+    {},
+    {
+      apps: [
+        app({ ingress: { host: "web.example.com" }, allowedHosts: ["*.review.example.com"] }),
+        app({ name: "api", project: "acme/api", allowedHosts: ["api.example.com"] }),
+        app({
+          name: "www",
+          project: "acme/www",
+          allowedHosts: [
+            "web.example.com",
+            "mr-1.review.example.com",
+            "*.example.com",
+            "other.org",
+          ],
+        }),
+      ],
+    },
+    [
+      'apps[0].allowedHosts[0]: expected a host no other app may route (apps[2] may route it too, so either could take the other\'s traffic), got "*.review.example.com"',
+      'apps[1].allowedHosts[0]: expected a host no other app may route (apps[2] may route it too, so either could take the other\'s traffic), got "api.example.com"',
+      'apps[2].allowedHosts[0]: expected a host no other app may route (apps[0] may route it too, so either could take the other\'s traffic), got "web.example.com"',
+      'apps[2].allowedHosts[1]: expected a host no other app may route (apps[0] may route it too, so either could take the other\'s traffic), got "mr-1.review.example.com"',
+      'apps[2].allowedHosts[2]: expected a host no other app may route (apps[0] may route it too, so either could take the other\'s traffic), got "*.example.com"',
+    ],
+  ],
+  [
     ["apps.ingressHostFitsEnvironmentUrl"],
     "a host too long for a GitLab environment URL",
     {},
