@@ -380,10 +380,15 @@ export = async () => {
                   },
                 }
               : {}),
+            // The agents' authorization files need their code owners' approval (Premium).
+            ...(config.protection.manage && config.agent.codeOwners.length > 0
+              ? { codeOwners: { project: gitlab.projectPath, owners: config.agent.codeOwners } }
+              : {}),
             adopt: {
               branches: adopting("protectedBranches"),
               tags: adopting("protectedTags"),
               containerTags: adopting("protectedContainerTags"),
+              codeOwners: adopting("codeOwners"),
             },
           },
           opts,

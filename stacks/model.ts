@@ -163,6 +163,8 @@ export interface AgentSettings extends Pick<
   readonly protectedBranchesOnly: boolean;
   /** Only jobs deploying to the stack's environment scope may use the agent (`environments`). */
   readonly restrictToEnvironment: boolean;
+  /** Who must approve changes to `.gitlab/agents/` (the platform's `.gitlab/CODEOWNERS`); none: no file. */
+  readonly codeOwners: readonly string[];
 }
 
 /** The GitLab environment each app project gets for this stack. */

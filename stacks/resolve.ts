@@ -193,6 +193,8 @@ function resolve(source: ConfigSource, raw: RawConfig, url: URL | undefined): En
       manage: raw.protection?.manage ?? d.protection.manage,
       defaultBranch: {
         ...d.protection.defaultBranch,
+        // Code owners of the agents' files bind merge requests only with code-owner approval.
+        ...((raw.agent?.codeOwners ?? []).length > 0 ? { codeOwnerApprovalRequired: true } : {}),
         ...stripUndefined(raw.protection?.defaultBranch ?? {}),
       },
       releaseTags: {
@@ -370,6 +372,7 @@ function resolveAgent(raw: RawConfig, apps: readonly AppSettings[]): AgentSettin
     rotation: ag.rotation ?? "1",
     protectedBranchesOnly: ag.protectedBranchesOnly ?? d.agentProtectedBranchesOnly,
     restrictToEnvironment: ag.restrictToEnvironment ?? true,
+    codeOwners: ag.codeOwners ?? [],
   };
 }
 

@@ -427,20 +427,33 @@ describe("differences between environments", () => {
   test("production protects every project's default branch and release tags, adopting GitLab's own branch protection", () => {
     const { resources } = run("production");
     const branches = resources.ofType("pulumi-nodejs:dynamic/gitlab:BranchProtection");
+    // Registration order: the platform project's waits for its CODEOWNERS (below).
     expect(branches.map((b) => [b.inputs["project"], b.inputs["branch"]])).toEqual([
-      ["acme/platform", "main"],
       ["acme/web", "main"],
       ["acme/api", "main"],
+      ["acme/platform", "main"],
     ]);
     for (const b of branches) {
       expect(b.inputs).toMatchObject({
         pushAccessLevel: "no one",
         mergeAccessLevel: "maintainer",
         allowForcePush: false,
-        codeOwnerApprovalRequired: false,
+        // agent.codeOwners turns it on (the stack file names the agents' code owners).
+        codeOwnerApprovalRequired: true,
         adoptExisting: true,
       });
     }
+    const files = resources.ofType("pulumi-nodejs:dynamic/gitlab:RepositoryFile");
+    const codeOwners = files.find((f) => f.inputs["filePath"] === ".gitlab/CODEOWNERS");
+    expect(codeOwners?.inputs).toMatchObject({
+      project: "acme/platform",
+      branch: "main",
+      adoptKind: "codeOwners",
+    });
+    expect(String(codeOwners?.inputs["content"])).toContain(
+      "[GitLab agents]\n/.gitlab/agents/ @acme/platform-admins\n",
+    );
+    expect(branches[2]?.dependencies).toContain(codeOwners?.urn);
     const tags = resources.ofType("pulumi-nodejs:dynamic/gitlab:TagProtection");
     expect(
       tags.map((t) => [t.inputs["project"], t.inputs["tag"], t.inputs["createAccessLevel"]]),
@@ -454,6 +467,11 @@ describe("differences between environments", () => {
       expect(run(stack).resources.ofType("pulumi-nodejs:dynamic/gitlab:BranchProtection")).toEqual(
         [],
       );
+      expect(
+        run(stack)
+          .resources.ofType("pulumi-nodejs:dynamic/gitlab:RepositoryFile")
+          .map((f) => f.inputs["filePath"]),
+      ).toEqual([`.gitlab/agents/${stack}/config.yaml`]);
     }
   });
 

@@ -489,6 +489,27 @@ const CASES: [string[], string, Partial<ConfigSource>, Record<string, unknown>, 
     ],
   ],
   [
+    ["codeOwners.needManagedProtection"],
+    "code owners in a stack that does not manage protection (dev)",
+    {},
+    { agent: { codeOwners: ["@acme/platform-admins"] } },
+    [
+      "agent.codeOwners: expected only in the stack that manages protection (protection.manage: true): the platform project has one CODEOWNERS, which that stack commits, got an array of 1",
+    ],
+  ],
+  [
+    ["codeOwners.needApproval"],
+    "code owners in the managing stack (so no needManagedProtection problem): approval cannot be turned off",
+    {},
+    {
+      agent: { codeOwners: ["@acme/platform-admins"] },
+      protection: { manage: true, defaultBranch: { codeOwnerApprovalRequired: false } },
+    },
+    [
+      "protection.defaultBranch.codeOwnerApprovalRequired: expected true with agent.codeOwners (without it GitLab lists the owners but merges changes to .gitlab/agents/ without their approval), got false",
+    ],
+  ],
+  [
     ["apps.egressTarget"],
     "an egress entry names exactly one destination",
     {},
@@ -702,6 +723,18 @@ describe("each cross-field rule reports its exact message", () => {
         selectRules(RULES, (name) => rules.includes(name)),
       ),
     ).toEqual(expected);
+  });
+
+  test("code owners turn code-owner approval on where protection is managed", () => {
+    const config = parseEnvironmentConfig(
+      source({ agent: { codeOwners: ["@acme/platform-admins"] }, protection: { manage: true } }),
+    );
+    expect(config.agent.codeOwners).toEqual(["@acme/platform-admins"]);
+    expect(config.protection.defaultBranch.codeOwnerApprovalRequired).toBe(true);
+    expect(
+      parseEnvironmentConfig(source({ protection: { manage: true } })).protection.defaultBranch
+        .codeOwnerApprovalRequired,
+    ).toBe(false);
   });
 
   test("the same key in two environment scopes is allowed", () => {
