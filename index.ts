@@ -177,6 +177,15 @@ export = async () => {
         network: { ...config.appNamespaces.network, egress: app.egress },
         // Review stacks: the review CI/CD component creates an app per merge request.
         reviewApps: config.environment === "review",
+        // Who writes in the namespace may route only the app's own hosts and, unless allowed,
+        // expose nothing beyond the cluster: enforced at admission.
+        exposure: {
+          ingressHosts: [
+            ...(app.ingress === undefined ? [] : [app.ingress.host]),
+            ...app.allowedHosts,
+          ],
+          allowExternalServices: app.allowExternalServices,
+        },
         ...(features.registryAuth ? { imagePullSecret: config.registryAuth.secretName } : {}),
         deployer: deployerOf(app),
       },
@@ -384,10 +393,15 @@ export = async () => {
                   },
                 }
               : {}),
+            // The agents' authorization files need their code owners' approval (Premium).
+            ...(config.protection.manage && config.agent.codeOwners.length > 0
+              ? { codeOwners: { project: gitlab.projectPath, owners: config.agent.codeOwners } }
+              : {}),
             adopt: {
               branches: adopting("protectedBranches"),
               tags: adopting("protectedTags"),
               containerTags: adopting("protectedContainerTags"),
+              codeOwners: adopting("codeOwners"),
             },
           },
           opts,

@@ -27,6 +27,41 @@ export function agentConfigPath(agentName: string): string {
 }
 
 /**
+ * Where the platform commits its CODEOWNERS: `.gitlab/CODEOWNERS`, beside the agents'
+ * directories. GitLab reads the first of `CODEOWNERS`, `docs/CODEOWNERS` and `.gitlab/CODEOWNERS`
+ * on the target branch (ee/lib/gitlab/code_owners.rb `FILE_PATHS`), so either of the other two
+ * would make it ignored.
+ */
+export const CODE_OWNERS_PATH = ".gitlab/CODEOWNERS";
+
+/** The CODEOWNERS locations GitLab reads before {@link CODE_OWNERS_PATH}, in its order. */
+export const EARLIER_CODE_OWNERS_PATHS = ["CODEOWNERS", "docs/CODEOWNERS"] as const;
+
+/** A code owner as CODEOWNERS names one: `@user`, `@group/subgroup`, `@@role`, or an email. */
+export const CODE_OWNER =
+  /^(@@?[A-Za-z0-9_][A-Za-z0-9_.-]*(\/[A-Za-z0-9_][A-Za-z0-9_.-]*)*|[^@\s]+@[^@\s]+\.[^@\s]+)$/;
+
+/**
+ * The platform's CODEOWNERS: one required section whose owners must approve merge requests that
+ * change the agents' authorization files (`/.gitlab/agents/`), this file, or add a CODEOWNERS
+ * that GitLab would read before it (which would silently replace these rules).
+ */
+export function codeOwnersFile(owners: readonly string[]): string {
+  const who = owners.join(" ");
+  return [
+    "# Managed by Pulumi (gitlab-cd-platform, protection of the platform project). Changes to the",
+    "# GitLab agents' authorization files, and to who owns them, need these owners' approval.",
+    "[GitLab agents]",
+    ...[
+      "/.gitlab/agents/",
+      `/${CODE_OWNERS_PATH}`,
+      ...EARLIER_CODE_OWNERS_PATHS.map((p) => `/${p}`),
+    ].map((path) => `${path} ${who}`),
+    "",
+  ].join("\n");
+}
+
+/**
  * The user that projects and groups other than app projects impersonate in `impersonate` mode.
  * The agent is deliberately NOT allowed to impersonate it, so their requests are refused (403):
  * authorizing them only shows the agent's context; to deploy, a project is made an app (its own

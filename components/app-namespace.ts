@@ -4,6 +4,13 @@ import { deployerKubeconfig } from "./kubeconfig";
 import { standardLabels } from "./labels";
 import { NamespaceLimitRange, NamespaceQuota, PlatformNamespace } from "./platform-namespace";
 import { DNS_LABEL, DNS_SUBDOMAIN } from "./formats";
+import {
+  AppExposure,
+  admissionBindingSpec,
+  admissionPolicyName,
+  admissionPolicySpec,
+  appExposureProblems,
+} from "./app-admission";
 
 /**
  * How an app reaches the cluster (the values of the stack config's `apps[].method`): Flux pulls an
@@ -111,6 +118,12 @@ export interface AppNamespaceArgs {
    * merge request. Default `false`: the deployer only rolls out the existing Deployment.
    */
   readonly reviewApps?: boolean;
+  /**
+   * What the namespace may expose, enforced at admission for everyone who writes there
+   * (`components/app-admission.ts`): the Ingress hosts it may route and whether LoadBalancer,
+   * NodePort and `externalIPs` Services are allowed. Default none (no admission policy).
+   */
+  readonly exposure?: AppExposure;
 }
 
 /** The Kubernetes name of the Role (and RoleBinding) CI deploys with. */
@@ -134,7 +147,8 @@ export const DEPLOYER_ROLE = "deployer";
  * Secret of the namespace and print it in the logs. The deployer can therefore read what its own
  * namespace holds (the pull secret, the deployer token), nothing beyond it; keep credentials CI
  * must not see out of app namespaces. Restricting patches to the image would need an admission
- * policy (ValidatingAdmissionPolicy), which this platform does not install.
+ * policy; the namespace's tenant guard (`app-admission.ts`) covers Ingress hosts and Service
+ * exposure only.
  */
 export const DEPLOYER_RULES: readonly k8s.types.input.rbac.v1.PolicyRule[] = [
   {
@@ -202,6 +216,30 @@ export class AppNamespace extends pulumi.ComponentResource {
     // Every namespaced child takes the namespace from this Output, so it waits for the Namespace.
     const namespace = platformNamespace.name;
     this.namespace = namespace;
+
+    if (args.exposure !== undefined) {
+      // Cluster-scoped; binds by the namespace's name, so it may exist before the namespace.
+      const labels = standardLabels("admission", args.app);
+      const policy = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(
+        `${name}-admission`,
+        {
+          metadata: { name: admissionPolicyName(args.namespace), labels },
+          spec: admissionPolicySpec(args.namespace, args.exposure),
+        },
+        { parent: this },
+      );
+      const binding = new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(
+        `${name}-admission`,
+        {
+          metadata: { name: admissionPolicyName(args.namespace), labels },
+          spec: admissionBindingSpec(args.namespace, policy.metadata.name),
+        },
+        { parent: this },
+      );
+      // What is created in the namespace through this Output (the app's Service and Ingress)
+      // waits for the binding: a changed host is allowed before the Ingress naming it is applied.
+      this.namespace = pulumi.all([namespace, binding.metadata.name]).apply(([ns]) => ns);
+    }
 
     const runtimeAccount = new k8s.core.v1.ServiceAccount(
       `${name}-sa`,
@@ -477,6 +515,9 @@ export function validateAppNamespaceArgs(name: string, args: AppNamespaceArgs): 
   }
   if (args.network !== undefined) {
     checks.push(...networkChecks(args.network));
+  }
+  if (args.exposure !== undefined) {
+    checks.push(...appExposureProblems(args.exposure));
   }
   const problems = checks.filter((c): c is [string, string] => c[1] !== undefined);
   if (problems.length > 0) {

@@ -1,8 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
+import { CODE_OWNER, CODE_OWNERS_PATH, codeOwnersFile } from "./agent-config";
 import {
   BranchProtection,
   ProjectContainerTagProtection,
   type ProtectedRefAccessLevel,
+  RepositoryFile,
   TagProtection,
 } from "./gitlab";
 
@@ -37,13 +39,22 @@ export interface GitLabProtectionArgs {
    */
   readonly environmentTags?: { readonly projects: readonly string[]; readonly tagRegex: string };
   /**
+   * The platform project's `.gitlab/CODEOWNERS` ({@link codeOwnersFile}): `owners` must approve
+   * merge requests changing the agents' authorization files. Committed to `project`'s default
+   * branch as listed in `projects` (it must be there), before that branch is protected; pair it
+   * with `defaultBranch.codeOwnerApprovalRequired`. Default none.
+   */
+  readonly codeOwners?: { readonly project: string; readonly owners: readonly string[] };
+  /**
    * Kinds of existing protection to take over rather than stop on. GitLab protects a new
-   * project's default branch itself, so a first run usually needs `branches`. Default none.
+   * project's default branch itself, so a first run usually needs `branches`. `codeOwners`: an
+   * existing `.gitlab/CODEOWNERS` is replaced. Default none.
    */
   readonly adopt?: {
     readonly branches?: boolean;
     readonly tags?: boolean;
     readonly containerTags?: boolean;
+    readonly codeOwners?: boolean;
   };
 }
 
@@ -65,6 +76,26 @@ export class GitLabProtection extends pulumi.ComponentResource {
     super("platform:ci:GitLabProtection", name, {}, opts);
     const adopt = args.adopt ?? {};
     const branches: Record<string, BranchProtection> = {};
+    const codeOwners = args.codeOwners;
+    const codeOwnersBranch = args.projects.find((p) => p.project === codeOwners?.project);
+    // Committed before the branch is protected: its protection may let no one push.
+    const codeOwnersFileResource =
+      codeOwners === undefined || codeOwnersBranch === undefined
+        ? undefined
+        : new RepositoryFile(
+            `${name}-codeowners`,
+            {
+              project: codeOwners.project,
+              branch: codeOwnersBranch.defaultBranch,
+              filePath: CODE_OWNERS_PATH,
+              content: codeOwnersFile(codeOwners.owners),
+              encoding: "text",
+              commitMessage: "Code owners of the GitLab agents' configuration, managed by Pulumi",
+              adoptKind: "codeOwners",
+              ...(adopt.codeOwners === true ? { overwriteOnCreate: true } : {}),
+            },
+            { parent: this },
+          );
     for (const { project, defaultBranch } of args.projects) {
       branches[project] = new BranchProtection(
         `${name}-${project}-branch`,
@@ -77,7 +108,12 @@ export class GitLabProtection extends pulumi.ComponentResource {
           codeOwnerApprovalRequired: args.defaultBranch.codeOwnerApprovalRequired,
           ...(adopt.branches === true ? { adoptExisting: true } : {}),
         },
-        { parent: this },
+        {
+          parent: this,
+          ...(codeOwnersFileResource !== undefined && project === codeOwners?.project
+            ? { dependsOn: [codeOwnersFileResource] }
+            : {}),
+        },
       );
       for (const pattern of args.releaseTags.patterns) {
         new TagProtection(
@@ -130,6 +166,29 @@ export function gitLabProtectionProblems(args: GitLabProtectionArgs): string[] {
       );
     }
   });
+  const codeOwners = args.codeOwners;
+  if (codeOwners !== undefined) {
+    if (!args.projects.some((p) => p.project === codeOwners.project)) {
+      problems.push(
+        `codeOwners.project: expected one of the protected projects (its CODEOWNERS goes to their default branch), got ${JSON.stringify(codeOwners.project)}`,
+      );
+    }
+    if (codeOwners.owners.length === 0) {
+      problems.push("codeOwners.owners: expected at least one owner, got none");
+    }
+    codeOwners.owners.forEach((owner, i) => {
+      if (!CODE_OWNER.test(owner)) {
+        problems.push(
+          `codeOwners.owners[${i}]: expected @user, @group/subgroup, @@role or an email, got ${JSON.stringify(owner)}`,
+        );
+      }
+    });
+    if (!args.defaultBranch.codeOwnerApprovalRequired) {
+      problems.push(
+        "defaultBranch.codeOwnerApprovalRequired: expected true with codeOwners (without it GitLab merges without their approval), got false",
+      );
+    }
+  }
   if (new Set(args.releaseTags.patterns).size !== args.releaseTags.patterns.length) {
     problems.push("releaseTags.patterns: expected each pattern once");
   }

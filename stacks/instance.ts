@@ -5,6 +5,7 @@ import {
   atLeast,
   parseVersion,
 } from "../components/gitlab/instance";
+import { CODE_OWNERS_PATH, EARLIER_CODE_OWNERS_PATHS } from "../components/agent-config";
 import { ConfigError } from "./errors";
 import { EnvironmentConfig, InstanceSettings, PlatformConfig } from "./model";
 
@@ -39,7 +40,24 @@ export function instanceQuery(config: EnvironmentConfig): InstanceQuery {
       config.gitlab.groupPath === undefined
         ? []
         : [{ path: config.gitlab.groupPath, at: "gitlab.groupPath" }],
+    // A CODEOWNERS GitLab reads before the platform's would make it ignored.
+    ...(commitsCodeOwners(config)
+      ? {
+          files: [
+            {
+              project: config.gitlab.projectPath,
+              paths: [...EARLIER_CODE_OWNERS_PATHS],
+              at: "agent.codeOwners",
+            },
+          ],
+        }
+      : {}),
   };
+}
+
+/** Whether this stack commits the platform project's CODEOWNERS (see index.ts). */
+function commitsCodeOwners(config: EnvironmentConfig): boolean {
+  return config.protection.manage && config.agent.codeOwners.length > 0;
 }
 
 const supports = (v: Version, [major, minor]: readonly [number, number]) =>
@@ -107,6 +125,19 @@ export function withInstance(config: EnvironmentConfig, facts: InstanceFacts): P
         `pipeline that can push to an app's registry could re-tag an artifact as ` +
         `"${config.environment}" (set protection.environmentTags: false to accept that)`,
     );
+  }
+
+  if (commitsCodeOwners(config)) {
+    const project = config.gitlab.projectPath;
+    for (const path of facts.existingFiles?.[project] ?? []) {
+      problems.push(
+        `agent.codeOwners: expected no ${path} in ${project} (GitLab reads the first of ` +
+          `${[...EARLIER_CODE_OWNERS_PATHS, CODE_OWNERS_PATH].join(", ")}, so the platform's ` +
+          `${CODE_OWNERS_PATH} would be ignored), got one on branch ` +
+          `"${facts.defaultBranches[project] ?? ""}": move its rules into ${CODE_OWNERS_PATH} ` +
+          `(add "codeOwners" to gitlab.adoptExisting to take that file over) and delete it`,
+      );
+    }
   }
 
   const instance: InstanceSettings = {

@@ -163,6 +163,8 @@ export interface AgentSettings extends Pick<
   readonly protectedBranchesOnly: boolean;
   /** Only jobs deploying to the stack's environment scope may use the agent (`environments`). */
   readonly restrictToEnvironment: boolean;
+  /** Who must approve changes to `.gitlab/agents/` (the platform's `.gitlab/CODEOWNERS`); none: no file. */
+  readonly codeOwners: readonly string[];
 }
 
 /** The GitLab environment each app project gets for this stack. */
@@ -214,6 +216,10 @@ export interface AppSettings extends Pick<
   readonly egress: readonly AppEgress[];
   /** A tag promoted by its digest (`image.promote`), resolved at preview time. */
   readonly promote: string | undefined;
+  /** More hosts Ingresses in its namespace may route besides `ingress.host` (`*.<domain>` too). */
+  readonly allowedHosts: readonly string[];
+  /** LoadBalancer, NodePort and `externalIPs` Services are allowed in its namespace. */
+  readonly allowExternalServices: boolean;
 }
 
 /** Protection of branches, release tags and the container tags Flux follows. */

@@ -202,6 +202,8 @@ function resolve(source: ConfigSource, raw: RawConfig, url: URL | undefined): En
       manage: raw.protection?.manage ?? d.protection.manage,
       defaultBranch: {
         ...d.protection.defaultBranch,
+        // Code owners of the agents' files bind merge requests only with code-owner approval.
+        ...((raw.agent?.codeOwners ?? []).length > 0 ? { codeOwnerApprovalRequired: true } : {}),
         ...stripUndefined(raw.protection?.defaultBranch ?? {}),
       },
       releaseTags: {
@@ -347,6 +349,8 @@ function resolveApps(source: ConfigSource, raw: RawConfig, registryHost: string)
     podDisruptionBudget: a.podDisruptionBudget ?? d.podDisruptionBudget,
     tokenRotation: a.tokenRotation ?? "1",
     promote: a.image?.promote,
+    allowedHosts: a.allowedHosts ?? [],
+    allowExternalServices: a.allowExternalServices ?? false,
     egress: (a.egress ?? []).map((e) => ({
       ...(e.cidr === undefined ? {} : { cidr: e.cidr }),
       ...(e.namespace === undefined ? {} : { namespace: e.namespace }),
@@ -382,6 +386,7 @@ function resolveAgent(raw: RawConfig, apps: readonly AppSettings[]): AgentSettin
     rotation: ag.rotation ?? "1",
     protectedBranchesOnly: ag.protectedBranchesOnly ?? d.agentProtectedBranchesOnly,
     restrictToEnvironment: ag.restrictToEnvironment ?? true,
+    codeOwners: ag.codeOwners ?? [],
   };
 }
 

@@ -2,7 +2,7 @@
 // and KAS (`GET /metadata`), and the numeric ids of the projects and groups it names. Read by the
 // program (not by a dynamic provider), with one clear error for an unreachable instance, a
 // refused token or a missing project.
-import { Groups, Metadata, PersonalAccessTokens, Projects } from "@gitbeaker/rest";
+import { Groups, Metadata, PersonalAccessTokens, Projects, RepositoryFiles } from "@gitbeaker/rest";
 import {
   ClientSettings,
   Connection,
@@ -49,6 +49,15 @@ export interface InstanceQuery {
   readonly projects: readonly { readonly path: string; readonly at: string }[];
   /** Group full paths likewise. */
   readonly groups: readonly { readonly path: string; readonly at: string }[];
+  /**
+   * Files whose presence on a project's default branch matters (a CODEOWNERS GitLab would read
+   * before the platform's), each project among `projects`. Default none.
+   */
+  readonly files?: readonly {
+    readonly project: string;
+    readonly paths: readonly string[];
+    readonly at: string;
+  }[];
 }
 
 /** The answers. */
@@ -61,6 +70,11 @@ export interface InstanceFacts {
   readonly defaultBranches: Readonly<Record<string, string>>;
   /** Numeric id per group path as asked. */
   readonly groupIds: Readonly<Record<string, number>>;
+  /**
+   * Of the `files` asked about, those on the project's default branch, per project path (only
+   * when `files` was asked; none for an empty repository).
+   */
+  readonly existingFiles?: Readonly<Record<string, readonly string[]>>;
 }
 
 /** One problem with the instance or the token, before anything was registered. */
@@ -219,13 +233,55 @@ export async function inspectInstance(
   if (problems.length > 0) {
     throw new InstanceError(problems.sort());
   }
+  const existingFiles =
+    query.files === undefined
+      ? undefined
+      : await findFiles(connection.host, api, query.files, projectsFound, problems);
+  if (problems.length > 0) {
+    throw new InstanceError(problems.sort());
+  }
   return {
     url: connection.host,
     metadata,
     projectIds: mapValues(projectsFound, (p) => p.id),
     defaultBranches: mapValues(projectsFound, (p) => p.default_branch ?? undefined),
     groupIds: mapValues(groupsFound, (g) => g.id),
+    ...(existingFiles === undefined ? {} : { existingFiles }),
   };
+}
+
+/** Which of the files asked about are on their project's default branch (404: absent). */
+async function findFiles(
+  url: string,
+  api: ReturnType<typeof connect>,
+  wanted: NonNullable<InstanceQuery["files"]>,
+  projects: Record<string, Namespaced>,
+  problems: string[],
+): Promise<Record<string, string[]>> {
+  const found: Record<string, string[]> = {};
+  for (const { project, paths, at } of wanted) {
+    const branch = projects[project]?.default_branch ?? undefined;
+    found[project] = [];
+    if (branch === undefined) {
+      continue;
+    }
+    const present = await Promise.all(
+      paths.map(async (path) => {
+        try {
+          await api.use(RepositoryFiles).show(project, path, branch);
+          return true;
+        } catch (err) {
+          if (err instanceof GitLabApiError && err.status === 404) {
+            return false;
+          }
+          problems.push(`${at}: ${explain(url, `looking for ${path} in "${project}"`, err)}`);
+          return false;
+        }
+      }),
+    );
+    found[project] = paths.filter((_, i) => present[i]);
+  }
+  return found;
 }
 
 /** What `GET /personal_access_tokens/self` says about the token in use. */

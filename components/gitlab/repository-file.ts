@@ -2,6 +2,7 @@ import { RepositoryFiles } from "@gitbeaker/rest";
 import * as pulumi from "@pulumi/pulumi";
 import { Api, ClientSettings, GitLabApiError } from "./client";
 import {
+  AdoptableKind,
   BaseInputs,
   Failure,
   defineProvider,
@@ -40,6 +41,7 @@ interface FileInputs extends BaseInputs {
   readonly startBranch?: string;
   readonly executeFilemode?: boolean;
   readonly overwriteOnCreate?: boolean;
+  readonly adoptKind?: AdoptableKind;
 }
 
 interface FileOutputs extends FileInputs {
@@ -154,8 +156,22 @@ export function createRepositoryFileProvider(overrides?: Partial<ClientSettings>
           );
         } catch (err) {
           const exists = err instanceof GitLabApiError && /already exists/.test(err.gitlabMessage);
-          if (!(exists && i.overwriteOnCreate === true)) {
+          if (!exists) {
             throw err;
+          }
+          if (i.overwriteOnCreate !== true) {
+            // Never overwritten silently: someone else's file, or one a lost state forgot.
+            const how =
+              i.adoptKind === undefined
+                ? "set overwriteOnCreate"
+                : `in this platform's stack config, add "${i.adoptKind}" to platform:gitlab.adoptExisting`;
+            throw new Error(
+              `${api.label}: file ${JSON.stringify(i.filePath)} on branch ${JSON.stringify(i.branch)} ` +
+                `of project ${JSON.stringify(i.project)} already exists and this stack did not create ` +
+                `it (GitLab answered HTTP ${err.status}: ${err.gitlabMessage}). Either take it over ` +
+                `(${how}); the stack then replaces its content and deletes it on destroy. Or ` +
+                "delete or move it in GitLab, then run again.",
+            );
           }
           await files(api).edit(
             i.project,
@@ -243,8 +259,16 @@ export interface RepositoryFileArgs {
   readonly startBranch?: pulumi.Input<string>;
   /** Sets the execute bit. Default GitLab's (`false`). */
   readonly executeFilemode?: pulumi.Input<boolean>;
-  /** Overwrite a file that already exists when creating. Default `false`. */
+  /**
+   * Overwrite a file that already exists when creating. Default `false`: an existing file stops
+   * the create with an error naming it.
+   */
   readonly overwriteOnCreate?: pulumi.Input<boolean>;
+  /**
+   * The `gitlab.adoptExisting` kind that would set `overwriteOnCreate` in this platform's stack
+   * config, for that error's hint (not in @pulumi/gitlab). Default none.
+   */
+  readonly adoptKind?: pulumi.Input<AdoptableKind>;
 }
 
 /**

@@ -258,6 +258,7 @@ export const ADOPTABLE_KINDS = [
   "protectedBranches",
   "protectedTags",
   "protectedContainerTags",
+  "codeOwners",
 ] as const;
 /** One of {@link ADOPTABLE_KINDS}. */
 export type AdoptableKind = (typeof ADOPTABLE_KINDS)[number];

@@ -1,3 +1,4 @@
+import { hostAllowedBy } from "../../components/app-admission";
 import { DNS_LABEL, IMAGE_REPOSITORY, parseQuantity } from "../../components/formats";
 import { ENVIRONMENT_DEFAULTS } from "../defaults";
 import { problem } from "../errors";
@@ -210,6 +211,37 @@ export const uniqueIngressHost: ItemRule<AppSettings> = {
   },
 };
 
+/** The hosts an app's namespace may route: its `ingress.host`, then its `allowedHosts`. */
+function routableHosts(a: AppSettings): string[] {
+  return [...(a.ingress === undefined ? [] : [a.ingress.host]), ...a.allowedHosts];
+}
+
+/**
+ * No app may route a host another app's namespace may route: the admission policy of each
+ * namespace admits its own hosts, so a shared one (or one a wildcard covers) could be hijacked.
+ */
+export const allowedHostsNotShared: ItemRule<AppSettings> = {
+  name: "apps.allowedHostsNotShared",
+  paths: ["apps[].allowedHosts[]"],
+  check: (a, i, apps, _config, raw) =>
+    a.allowedHosts.flatMap((pattern, j) => {
+      const other = apps.findIndex(
+        (b, k) =>
+          k !== i &&
+          routableHosts(b).some((h) => hostAllowedBy(pattern, h) || hostAllowedBy(h, pattern)),
+      );
+      return other === -1
+        ? []
+        : [
+            problem(
+              ["apps", i, "allowedHosts", j],
+              `expected a host no other app may route (apps[${other}] may route it too, so either could take the other's traffic)`,
+              raw,
+            ),
+          ];
+    }),
+};
+
 /** A repository derived from the registry host and project path is a valid image reference. */
 export const derivedRepositoryValid: ItemRule<AppSettings> = {
   name: "apps.derivedRepositoryValid",
@@ -389,6 +421,7 @@ export const appRules: readonly RuleEntry[] = [
     autoscalingBounds,
     resourcesWithinLimits,
     uniqueIngressHost,
+    allowedHostsNotShared,
     derivedRepositoryValid,
     ingressHostFitsEnvironmentUrl,
     derivedNamespaceValid,

@@ -1,4 +1,5 @@
 import { agentRules } from "./agent";
+import { codeOwnersRules } from "./codeowners";
 import { appRules } from "./apps";
 import {
   approvalsNeedProtection,
@@ -54,6 +55,7 @@ export const RULES_BY_AREA: Readonly<Record<string, readonly RuleEntry[]>> = {
   variables: variableRules,
   apps: appRules,
   protection: protectionRules,
+  codeOwners: codeOwnersRules,
   policy: policyRules,
 };
 
@@ -80,5 +82,6 @@ export const RULES: readonly RuleEntry[] = [
   ...variableRules,
   ...appRules,
   ...protectionRules,
+  ...codeOwnersRules,
   ...policyRules,
 ];

@@ -16,6 +16,7 @@ import {
   positiveInt,
   quantity,
 } from "./formats";
+import { WILDCARD_OR_HOSTNAME } from "../../components/app-admission";
 import { resources } from "./runner";
 
 /** One entry of `apps[]` as a user writes it. */
@@ -128,6 +129,27 @@ export const app = z.strictObject({
     })
     .optional()
     .describe("Optional ingress."),
+  allowedHosts: z
+    .array(
+      z
+        .string()
+        .regex(
+          WILDCARD_OR_HOSTNAME,
+          "expected a lowercase host name, or *.<domain> for any one label under it",
+        ),
+    )
+    .optional()
+    .describe(
+      "More hosts Ingresses in the app's namespace may route besides `ingress.host` (Ingresses its pipeline or its Flux manifests create): exact names, or `*.<domain>` for any one DNS label under `<domain>` (review apps at `<branch slug>.<domain>`). Enforced at admission: an Ingress naming any other host, or none, is refused.",
+    )
+    .register(KEY_DOCS, { type: "host names or `*.<domain>`", default: "none" }),
+  allowExternalServices: z
+    .boolean()
+    .optional()
+    .describe(
+      "Allow Services of type LoadBalancer or NodePort, and `externalIPs`, in the app's namespace (enforced at admission; otherwise refused for everyone who writes there).",
+    )
+    .register(KEY_DOCS, { default: "`false`" }),
   podDisruptionBudget: z
     .boolean()
     .optional()

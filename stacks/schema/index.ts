@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { CI_VARIABLE_KEY, AGENTK_IMAGE_TAG, KAS_SCHEMES } from "../../components/formats";
+import { CODE_OWNER } from "../../components/agent-config";
 import { MAX_REQUIRED_APPROVALS } from "../../components/gitlab-environments";
 import { ADOPTABLE_KINDS } from "../../components/gitlab/resource";
 import { POLICY_NAMES } from "../../policy/levels";
@@ -304,6 +305,21 @@ const agent = z.strictObject({
       "Only jobs that declare the stack's environment (`gitlab.environmentScope`) may use the agent (`environments` in every `ci_access` entry; GitLab 15.7+), so no job skips its environment's protection. Always `true` in staging and production.",
     )
     .register(KEY_DOCS, { default: "`true`" }),
+  codeOwners: z
+    .array(
+      z
+        .string()
+        .regex(
+          CODE_OWNER,
+          'expected a code owner such as "@acme/platform-admins", "@user", "@@maintainer" or an email',
+        ),
+    )
+    .min(1, "expected at least one owner")
+    .optional()
+    .describe(
+      "Who must approve merge requests that change the agents' authorization files (`.gitlab/agents/`) of the platform project: the stack that manages protection (`protection.manage`) commits `.gitlab/CODEOWNERS` with them and turns on code-owner approval of the default branch (GitLab Premium). An existing `.gitlab/CODEOWNERS` stops the run unless `codeOwners` is in `gitlab.adoptExisting` (then it is replaced).",
+    )
+    .register(KEY_DOCS, { type: "`@user`, `@group`, `@@role` or email", default: "none" }),
 });
 
 const flux = z.strictObject({

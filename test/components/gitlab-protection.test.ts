@@ -109,3 +109,81 @@ test("an empty repository's missing default branch and duplicates are refused be
     () => new GitLabProtection("p", { ...base, projects: [{ project: "a/b", defaultBranch: "" }] }),
   ).toThrow('GitLabProtection "p": projects[0].defaultBranch: expected');
 });
+
+describe("CODEOWNERS of the agents' authorization files", () => {
+  const FILE = "pulumi-nodejs:dynamic/gitlab:RepositoryFile";
+  const CONTENT = [
+    "# Managed by Pulumi (gitlab-cd-platform, protection of the platform project). Changes to the",
+    "# GitLab agents' authorization files, and to who owns them, need these owners' approval.",
+    "[GitLab agents]",
+    "/.gitlab/agents/ @acme/platform-admins @@maintainer",
+    "/.gitlab/CODEOWNERS @acme/platform-admins @@maintainer",
+    "/CODEOWNERS @acme/platform-admins @@maintainer",
+    "/docs/CODEOWNERS @acme/platform-admins @@maintainer",
+    "",
+  ].join("\n");
+  const owners = { project: "acme/platform", owners: ["@acme/platform-admins", "@@maintainer"] };
+
+  test("committed to the platform project's default branch before that branch is protected", async () => {
+    const { resources } = await record(
+      (provider) =>
+        new GitLabProtection("protection", { ...base, codeOwners: owners }, { provider }),
+    );
+    const file = resources.find(FILE, "protection-codeowners");
+    expect(file.inputs).toEqual({
+      resourceName: "protection-codeowners",
+      project: "acme/platform",
+      branch: "main",
+      filePath: ".gitlab/CODEOWNERS",
+      content: CONTENT,
+      encoding: "text",
+      commitMessage: "Code owners of the GitLab agents' configuration, managed by Pulumi",
+      adoptKind: "codeOwners",
+    });
+    // Never overwritten unless adopted: an existing file stops the create (RepositoryFile).
+    expect(file.inputs["overwriteOnCreate"]).toBeUndefined();
+    expect(resources.find(T.branch, "protection-acme/platform-branch").dependencies).toContain(
+      file.urn,
+    );
+    expect(resources.find(T.branch, "protection-acme/web-branch").dependencies).not.toContain(
+      file.urn,
+    );
+    expect(resources.ofType(FILE)).toHaveLength(1);
+  });
+
+  test("adopted: an existing .gitlab/CODEOWNERS is replaced", async () => {
+    const { resources } = await record(
+      (provider) =>
+        new GitLabProtection(
+          "protection",
+          { ...base, codeOwners: owners, adopt: { codeOwners: true } },
+          { provider },
+        ),
+    );
+    expect(resources.find(FILE, "protection-codeowners").inputs["overwriteOnCreate"]).toBe(true);
+  });
+
+  test("none without code owners", async () => {
+    const { resources } = await record(
+      (provider) => new GitLabProtection("protection", base, { provider }),
+    );
+    expect(resources.ofType(FILE)).toEqual([]);
+  });
+
+  test("refused: a project not protected here, no or malformed owners, approval off", () => {
+    expect(
+      gitLabProtectionProblems({
+        ...base,
+        defaultBranch: { ...base.defaultBranch, codeOwnerApprovalRequired: false },
+        codeOwners: { project: "acme/other", owners: ["acme/admins", "@ok"] },
+      }),
+    ).toEqual([
+      'codeOwners.project: expected one of the protected projects (its CODEOWNERS goes to their default branch), got "acme/other"',
+      'codeOwners.owners[0]: expected @user, @group/subgroup, @@role or an email, got "acme/admins"',
+      "defaultBranch.codeOwnerApprovalRequired: expected true with codeOwners (without it GitLab merges without their approval), got false",
+    ]);
+    expect(
+      gitLabProtectionProblems({ ...base, codeOwners: { project: "acme/platform", owners: [] } }),
+    ).toEqual(["codeOwners.owners: expected at least one owner, got none"]);
+  });
+});

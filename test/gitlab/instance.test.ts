@@ -69,6 +69,36 @@ test("reads version and KAS from /metadata, and the ids of every project and gro
   ]);
 });
 
+test("files asked about: those on the project's default branch are reported, absent ones are not", async () => {
+  fake.state.files.set("42:main:docs/CODEOWNERS", { content: "" });
+  fake.state.files.set("42:other:CODEOWNERS", { content: "" });
+  const facts = await inspectInstance(
+    connection(),
+    {
+      projects: [{ path: "acme/platform", at: "gitlab.projectPath" }],
+      groups: [],
+      files: [
+        {
+          project: "acme/platform",
+          paths: ["CODEOWNERS", "docs/CODEOWNERS"],
+          at: "agent.codeOwners",
+        },
+      ],
+    },
+    settings,
+  );
+  expect(facts.existingFiles).toEqual({ "acme/platform": ["docs/CODEOWNERS"] });
+  expect(
+    fake.log
+      .filter((r) => r.path.includes("/repository/files/"))
+      .map((r) => `${r.method} ${r.path} ${JSON.stringify(r.query)}`)
+      .sort(),
+  ).toEqual([
+    'GET /projects/acme%2Fplatform/repository/files/CODEOWNERS {"ref":"main"}',
+    'GET /projects/acme%2Fplatform/repository/files/docs%2FCODEOWNERS {"ref":"main"}',
+  ]);
+});
+
 test("KAS disabled: no address and no version", async () => {
   fake.state.metadata.kas = { enabled: false, externalUrl: null, version: null };
   expect((await readMetadata(connection(), settings)).kas).toEqual({

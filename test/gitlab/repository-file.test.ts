@@ -122,9 +122,16 @@ test("base64 content is sent as given", async () => {
 test("an existing file fails creation unless overwriteOnCreate", async () => {
   const p = await provider();
   await createChecked(p, args());
-  expect(await rejection(createChecked(p, args()))).toBe(
-    `RepositoryFile "agent-config": POST ${ENCODED} failed with HTTP 400: A file with this name already exists`,
+  const taken = (how: string) =>
+    `RepositoryFile "agent-config": file ".gitlab/agents/prod/config.yaml" on branch "main" of project "platform/app" already exists and this stack did not create it (GitLab answered HTTP 400: A file with this name already exists). Either take it over (${how}); the stack then replaces its content and deletes it on destroy. Or delete or move it in GitLab, then run again.`;
+  expect(await rejection(createChecked(p, args({ content: "v2\n" })))).toBe(
+    taken("set overwriteOnCreate"),
   );
+  expect(await rejection(createChecked(p, args({ adoptKind: "codeOwners" })))).toBe(
+    taken('in this platform\'s stack config, add "codeOwners" to platform:gitlab.adoptExisting'),
+  );
+  // Nothing was written by the refused creates.
+  expect(fake.requests("PUT", /repository\/files/)).toEqual([]);
   const overwritten = await createChecked(p, args({ overwriteOnCreate: true, content: "v2\n" }));
   expect(overwritten.outs.content).toBe("v2\n");
 });

@@ -101,6 +101,7 @@ describe("createOrAdopt", () => {
       "protectedBranches",
       "protectedTags",
       "protectedContainerTags",
+      "codeOwners",
     ]);
   });
 });

@@ -76,6 +76,46 @@ test("asks for the platform project, every app project and the group, each with 
   });
 });
 
+describe("a CODEOWNERS GitLab would read before the platform's", () => {
+  const owning = () =>
+    config({ agent: { codeOwners: ["@acme/platform-admins"] }, protection: { manage: true } });
+
+  test("is looked for only by the stack that commits the platform's", () => {
+    expect(instanceQuery(owning()).files).toEqual([
+      {
+        project: "acme/platform",
+        paths: ["CODEOWNERS", "docs/CODEOWNERS"],
+        at: "agent.codeOwners",
+      },
+    ]);
+    expect(instanceQuery(config({ protection: { manage: true } })).files).toBeUndefined();
+  });
+
+  test("stops the run, naming each; none found, none said", () => {
+    expect(
+      problemsOf(() =>
+        withInstance(owning(), {
+          ...facts(),
+          existingFiles: { "acme/platform": ["CODEOWNERS", "docs/CODEOWNERS"] },
+        }),
+      ),
+    ).toEqual(
+      ["CODEOWNERS", "docs/CODEOWNERS"].map(
+        (path) =>
+          `agent.codeOwners: expected no ${path} in acme/platform (GitLab reads the first of CODEOWNERS, docs/CODEOWNERS, .gitlab/CODEOWNERS, so the platform's .gitlab/CODEOWNERS would be ignored), got one on branch "main": move its rules into .gitlab/CODEOWNERS (add "codeOwners" to gitlab.adoptExisting to take that file over) and delete it`,
+      ),
+    );
+    expect(
+      withInstance(owning(), { ...facts(), existingFiles: { "acme/platform": [] } }).agent
+        .codeOwners,
+    ).toEqual(["@acme/platform-admins"]);
+    // A stack that does not commit the platform's CODEOWNERS does not care.
+    expect(() =>
+      withInstance(config(), { ...facts(), existingFiles: { "acme/platform": ["CODEOWNERS"] } }),
+    ).not.toThrow();
+  });
+});
+
 test("KAS address and agentk tag come from the instance; ids are filled in", () => {
   const platform = withInstance(config(), facts());
   expect(platform.agent.kasAddress).toBe("wss://gitlab.example.com/-/kubernetes-agent/");

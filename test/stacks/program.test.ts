@@ -119,6 +119,22 @@ const APPS: Record<(typeof STACKS)[number], string[]> = {
   production: ["web", "api"],
 };
 
+const routes = (app: string, hosts: string) =>
+  `Ingresses in namespace ${app} may route ${hosts}; spec.defaultBackend is not allowed: it serves every host no rule names`;
+const NO_HOST = "no host (the app's config names none: apps[].ingress.host, apps[].allowedHosts)";
+const only = (host: string) => `only ${host} (apps[].ingress.host, apps[].allowedHosts)`;
+
+/** The first message of each app namespace's admission policy, naming the hosts it may route. */
+const HOST_MESSAGES: Record<(typeof STACKS)[number], Record<string, string>> = {
+  dev: { web: routes("web", only("web.dev.example.com")), api: routes("api", NO_HOST) },
+  staging: {
+    web: routes("web", only("web.staging.example.com")),
+    api: routes("api", NO_HOST),
+    docs: routes("docs", NO_HOST),
+  },
+  production: { web: routes("web", only("web.example.com")), api: routes("api", NO_HOST) },
+};
+
 function componentCounts(resources: Resources): Record<string, number> {
   return Object.fromEntries(
     Object.entries(resources.countByType()).filter(([type]) => type.startsWith("platform:")),
@@ -192,6 +208,45 @@ describe.each(STACKS)("stack %s", (stack) => {
         .sort();
       expect(policies).toEqual(["allow-dns", "allow-ingress", "default-deny"]);
     }
+  });
+
+  test("every app namespace admits only its own Ingress hosts and no external Service, before its workloads", () => {
+    const { resources } = run(stack);
+    const VAP = "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy";
+    const BINDING = "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding";
+    const hosts = Object.fromEntries(
+      APPS[stack].map((app) => {
+        const policy = byObjectName(resources, VAP, `${app}.tenant-guard.gitlab-cd-platform`);
+        const spec = policy.inputs["spec"] as { validations: { message: string }[] };
+        return [app, spec.validations.map((v) => v.message)];
+      }),
+    );
+    // The messages name what each namespace may route (the hosts in the shipped stack files).
+    expect(Object.fromEntries(Object.entries(hosts).map(([app, m]) => [app, m[0]]))).toEqual(
+      HOST_MESSAGES[stack],
+    );
+    for (const app of APPS[stack]) {
+      expect(hosts[app]).toHaveLength(5);
+      const binding = byObjectName(resources, BINDING, `${app}.tenant-guard.gitlab-cd-platform`);
+      expect(binding.inputs["spec"]).toEqual({
+        policyName: `${app}.tenant-guard.gitlab-cd-platform`,
+        validationActions: ["Deny"],
+        matchResources: {
+          namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": app } },
+        },
+      });
+      // A changed host is admitted before the Ingress naming it is applied.
+      for (const type of [
+        "kubernetes:core/v1:Service",
+        "kubernetes:networking.k8s.io/v1:Ingress",
+      ]) {
+        for (const object of resources.ofType(type).filter((r) => meta(r).namespace === app)) {
+          expect(object.dependencies).toContain(binding.urn);
+        }
+      }
+    }
+    expect(resources.ofType(VAP)).toHaveLength(APPS[stack].length);
+    expect(resources.ofType(BINDING)).toHaveLength(APPS[stack].length);
   });
 
   test("the runner Release mounts the token Secret by name, after it, and its values hold no token", () => {
@@ -372,20 +427,33 @@ describe("differences between environments", () => {
   test("production protects every project's default branch and release tags, adopting GitLab's own branch protection", () => {
     const { resources } = run("production");
     const branches = resources.ofType("pulumi-nodejs:dynamic/gitlab:BranchProtection");
+    // Registration order: the platform project's waits for its CODEOWNERS (below).
     expect(branches.map((b) => [b.inputs["project"], b.inputs["branch"]])).toEqual([
-      ["acme/platform", "main"],
       ["acme/web", "main"],
       ["acme/api", "main"],
+      ["acme/platform", "main"],
     ]);
     for (const b of branches) {
       expect(b.inputs).toMatchObject({
         pushAccessLevel: "no one",
         mergeAccessLevel: "maintainer",
         allowForcePush: false,
-        codeOwnerApprovalRequired: false,
+        // agent.codeOwners turns it on (the stack file names the agents' code owners).
+        codeOwnerApprovalRequired: true,
         adoptExisting: true,
       });
     }
+    const files = resources.ofType("pulumi-nodejs:dynamic/gitlab:RepositoryFile");
+    const codeOwners = files.find((f) => f.inputs["filePath"] === ".gitlab/CODEOWNERS");
+    expect(codeOwners?.inputs).toMatchObject({
+      project: "acme/platform",
+      branch: "main",
+      adoptKind: "codeOwners",
+    });
+    expect(String(codeOwners?.inputs["content"])).toContain(
+      "[GitLab agents]\n/.gitlab/agents/ @acme/platform-admins\n",
+    );
+    expect(branches[2]?.dependencies).toContain(codeOwners?.urn);
     const tags = resources.ofType("pulumi-nodejs:dynamic/gitlab:TagProtection");
     expect(
       tags.map((t) => [t.inputs["project"], t.inputs["tag"], t.inputs["createAccessLevel"]]),
@@ -399,6 +467,11 @@ describe("differences between environments", () => {
       expect(run(stack).resources.ofType("pulumi-nodejs:dynamic/gitlab:BranchProtection")).toEqual(
         [],
       );
+      expect(
+        run(stack)
+          .resources.ofType("pulumi-nodejs:dynamic/gitlab:RepositoryFile")
+          .map((f) => f.inputs["filePath"]),
+      ).toEqual([`.gitlab/agents/${stack}/config.yaml`]);
     }
   });
 
@@ -650,10 +723,25 @@ describe("variants of the dev stack", () => {
       stackFile: "Pulumi.dev.yaml",
       config: {
         "platform:environment": "review",
-        "platform:apps": [{ ...apps[0], method: undefined }],
+        "platform:apps": [
+          { ...apps[0], method: undefined, allowedHosts: ["*.web.review.example.com"] },
+        ],
       },
     });
     expect(r.error).toBeUndefined();
+    // The review component's Ingresses (<branch slug>.<domain>) are admitted by the wildcard.
+    const policy = byObjectName(
+      r.resources,
+      "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy",
+      "web-review-42.tenant-guard.gitlab-cd-platform",
+    );
+    expect(
+      (policy.inputs["spec"] as { validations: { message: string }[] }).validations[0],
+    ).toEqual(
+      expect.objectContaining({
+        message: routes("web-review-42", only("*.web.review.example.com")),
+      }),
+    );
     expect(componentCounts(r.resources)).toEqual({
       "platform:apps:AppNamespace": 1,
       "platform:apps:AppDeployment": 1,

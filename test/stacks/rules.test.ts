@@ -526,6 +526,27 @@ const CASES: [string[], string, Partial<ConfigSource>, Record<string, unknown>, 
     ],
   ],
   [
+    ["codeOwners.needManagedProtection"],
+    "code owners in a stack that does not manage protection (dev)",
+    {},
+    { agent: { codeOwners: ["@acme/platform-admins"] } },
+    [
+      "agent.codeOwners: expected only in the stack that manages protection (protection.manage: true): the platform project has one CODEOWNERS, which that stack commits, got an array of 1",
+    ],
+  ],
+  [
+    ["codeOwners.needApproval"],
+    "code owners in the managing stack (so no needManagedProtection problem): approval cannot be turned off",
+    {},
+    {
+      agent: { codeOwners: ["@acme/platform-admins"] },
+      protection: { manage: true, defaultBranch: { codeOwnerApprovalRequired: false } },
+    },
+    [
+      "protection.defaultBranch.codeOwnerApprovalRequired: expected true with agent.codeOwners (without it GitLab lists the owners but merges changes to .gitlab/agents/ without their approval), got false",
+    ],
+  ],
+  [
     ["apps.egressTarget"],
     "an egress entry names exactly one destination",
     {},
@@ -669,6 +690,34 @@ const CASES: [string[], string, Partial<ConfigSource>, Record<string, unknown>, 
     ],
   ],
   [
+    ["apps.allowedHostsNotShared"],
+    "an allowed host another app routes (exactly, through a wildcard, or under its wildcard)",
+    {},
+    {
+      apps: [
+        app({ ingress: { host: "web.example.com" }, allowedHosts: ["*.review.example.com"] }),
+        app({ name: "api", project: "acme/api", allowedHosts: ["api.example.com"] }),
+        app({
+          name: "www",
+          project: "acme/www",
+          allowedHosts: [
+            "web.example.com",
+            "mr-1.review.example.com",
+            "*.example.com",
+            "other.org",
+          ],
+        }),
+      ],
+    },
+    [
+      'apps[0].allowedHosts[0]: expected a host no other app may route (apps[2] may route it too, so either could take the other\'s traffic), got "*.review.example.com"',
+      'apps[1].allowedHosts[0]: expected a host no other app may route (apps[2] may route it too, so either could take the other\'s traffic), got "api.example.com"',
+      'apps[2].allowedHosts[0]: expected a host no other app may route (apps[0] may route it too, so either could take the other\'s traffic), got "web.example.com"',
+      'apps[2].allowedHosts[1]: expected a host no other app may route (apps[0] may route it too, so either could take the other\'s traffic), got "mr-1.review.example.com"',
+      'apps[2].allowedHosts[2]: expected a host no other app may route (apps[0] may route it too, so either could take the other\'s traffic), got "*.example.com"',
+    ],
+  ],
+  [
     ["apps.ingressHostFitsEnvironmentUrl"],
     "a host too long for a GitLab environment URL",
     {},
@@ -711,6 +760,18 @@ describe("each cross-field rule reports its exact message", () => {
         selectRules(RULES, (name) => rules.includes(name)),
       ),
     ).toEqual(expected);
+  });
+
+  test("code owners turn code-owner approval on where protection is managed", () => {
+    const config = parseEnvironmentConfig(
+      source({ agent: { codeOwners: ["@acme/platform-admins"] }, protection: { manage: true } }),
+    );
+    expect(config.agent.codeOwners).toEqual(["@acme/platform-admins"]);
+    expect(config.protection.defaultBranch.codeOwnerApprovalRequired).toBe(true);
+    expect(
+      parseEnvironmentConfig(source({ protection: { manage: true } })).protection.defaultBranch
+        .codeOwnerApprovalRequired,
+    ).toBe(false);
   });
 
   test("the same key in two environment scopes is allowed", () => {

@@ -1,0 +1,204 @@
+import * as k8s from "@pulumi/kubernetes";
+import { LOWERCASE_HOSTNAME } from "./formats";
+import { PART_OF } from "./labels";
+
+/**
+ * What a tenant may expose from its app namespace, enforced by the API server for everyone who
+ * writes there (the app's deployer, Flux's applier, the review component, Pulumi itself): a
+ * ValidatingAdmissionPolicy (admissionregistration.k8s.io/v1, GA in Kubernetes 1.30) and its
+ * binding, both cluster-scoped, per app namespace.
+ *
+ * Without it, anyone who may create an Ingress or a Service in one app namespace can take over
+ * traffic meant for another: an Ingress naming another app's host (or none, or a default
+ * backend, which catch every host no rule names), or a LoadBalancer, NodePort or `externalIPs`
+ * Service that bypasses the ingress controller and the NetworkPolicies in front of it.
+ */
+
+/** What one app namespace may expose. */
+export interface AppExposure {
+  /**
+   * Hosts Ingresses in the namespace may name in `rules[].host` and `tls[].hosts`: exact
+   * lowercase host names, or `*.<domain>` for any single DNS label under `<domain>` (review
+   * apps at `<branch slug>.<domain>`). Empty: no Ingress may route any host.
+   */
+  readonly ingressHosts: readonly string[];
+  /** Services of type LoadBalancer or NodePort, and `externalIPs`, are allowed. Default `false`. */
+  readonly allowExternalServices?: boolean;
+}
+
+/**
+ * The policy's (and its binding's) name: `<namespace>.tenant-guard.gitlab-cd-platform`. Both are
+ * cluster-scoped; the namespace is what makes them unique, as it is for the Namespace itself
+ * (review stacks' namespaces carry the stack's name, `<app>-<stack>`).
+ */
+export function admissionPolicyName(namespace: string): string {
+  return `${namespace}.tenant-guard.${PART_OF}`;
+}
+
+/** `*.example.com`: any one DNS label under example.com. */
+const WILDCARD = /^\*\.(.+)$/;
+
+/** An entry of {@link AppExposure.ingressHosts}: a lowercase host name, or `*.` and one. */
+export const WILDCARD_OR_HOSTNAME = new RegExp(
+  `^(\\*\\.)?${LOWERCASE_HOSTNAME.source.replace(/^\^/, "")}`,
+);
+
+/**
+ * Whether `pattern` (an entry of {@link AppExposure.ingressHosts}) admits the host `host`: the
+ * same name, or one label under a wildcard's domain.
+ */
+export function hostAllowedBy(pattern: string, host: string): boolean {
+  if (pattern === host) {
+    return true;
+  }
+  const domain = WILDCARD.exec(pattern)?.[1];
+  return domain !== undefined && new RegExp(wildcardPattern([domain])).test(host);
+}
+
+/** A CEL string literal (single-quoted; the hosts and names here hold no quote or backslash). */
+function celString(value: string): string {
+  return `'${value.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
+}
+
+/** A CEL list of string literals. */
+function celList(values: readonly string[]): string {
+  return `[${values.map(celString).join(", ")}]`;
+}
+
+/** The RE2 pattern of one DNS label followed by any of `domains`, for CEL's `matches`. */
+export function wildcardPattern(domains: readonly string[]): string {
+  const escaped = domains.map((d) => d.replace(/\./g, "\\."));
+  return `^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\\.(${escaped.join("|")})$`;
+}
+
+/**
+ * A CEL expression, true when the string `v` is a host `hosts` allow: one of them exactly (a
+ * wildcard entry included, so an Ingress may name `*.<domain>` itself), or one label under a
+ * wildcard's domain. `false` when `hosts` is empty.
+ */
+export function allowedHostExpression(v: string, hosts: readonly string[]): string {
+  const domains = hosts.flatMap((h) => WILDCARD.exec(h)?.[1] ?? []);
+  const terms = [
+    ...(hosts.length > 0 ? [`${v} in ${celList(hosts)}`] : []),
+    ...(domains.length > 0 ? [`${v}.matches(${celString(wildcardPattern(domains))})`] : []),
+  ];
+  return terms.length === 0
+    ? "false"
+    : terms.length === 1
+      ? (terms[0] ?? "")
+      : `(${terms.join(" || ")})`;
+}
+
+/** What the messages say is allowed. */
+function allowedText(hosts: readonly string[]): string {
+  return hosts.length === 0
+    ? "no host (the app's config names none: apps[].ingress.host, apps[].allowedHosts)"
+    : `only ${hosts.join(", ")} (apps[].ingress.host, apps[].allowedHosts)`;
+}
+
+const onIngress = "request.resource.resource != 'ingresses'";
+const onService = "request.resource.resource != 'services'";
+
+/** The policy's validations, in the order the API server reports them. */
+export function admissionValidations(
+  namespace: string,
+  exposure: AppExposure,
+): k8s.types.input.admissionregistration.v1.Validation[] {
+  const hosts = exposure.ingressHosts;
+  const allowed = (v: string) => allowedHostExpression(v, hosts);
+  const may = `Ingresses in namespace ${namespace} may route ${allowedText(hosts)}`;
+  const validations: k8s.types.input.admissionregistration.v1.Validation[] = [
+    {
+      expression: `${onIngress} || !has(object.spec.defaultBackend)`,
+      message: `${may}; spec.defaultBackend is not allowed: it serves every host no rule names`,
+      reason: "Forbidden",
+    },
+    {
+      // A rule without a host matches every host.
+      expression: `${onIngress} || !has(object.spec.rules) || object.spec.rules.all(r, has(r.host) && ${allowed("r.host")})`,
+      messageExpression: `${celString(`${may}; got spec.rules[].host `)} + object.spec.rules.map(r, has(r.host) ? r.host : '(none: every host)').filter(h, !${allowed("h")}).join(', ')`,
+      message: `${may} in spec.rules[].host, each rule naming one`,
+      reason: "Forbidden",
+    },
+    {
+      expression: `${onIngress} || !has(object.spec.tls) || object.spec.tls.all(t, !has(t.hosts) || t.hosts.all(h, ${allowed("h")}))`,
+      messageExpression: `${celString(`${may}; got spec.tls[].hosts `)} + object.spec.tls.filter(t, has(t.hosts)).map(t, t.hosts.filter(h, !${allowed("h")}).join(', ')).filter(s, s != '').join(', ')`,
+      message: `${may} in spec.tls[].hosts`,
+      reason: "Forbidden",
+    },
+  ];
+  if (exposure.allowExternalServices !== true) {
+    const why = `Services in namespace ${namespace} stay inside the cluster (apps[].allowExternalServices is false)`;
+    validations.push(
+      {
+        expression: `${onService} || !has(object.spec.type) || !(object.spec.type in ['LoadBalancer', 'NodePort'])`,
+        messageExpression: `${celString(`${why}: expected type ClusterIP, got `)} + object.spec.type`,
+        message: `${why}: expected type ClusterIP`,
+        reason: "Forbidden",
+      },
+      {
+        expression: `${onService} || !has(object.spec.externalIPs) || size(object.spec.externalIPs) == 0`,
+        messageExpression: `${celString(`${why}: expected no spec.externalIPs, got `)} + object.spec.externalIPs.join(', ')`,
+        message: `${why}: expected no spec.externalIPs`,
+        reason: "Forbidden",
+      },
+    );
+  }
+  return validations;
+}
+
+/** The policy's spec: what it matches, and its validations. */
+export function admissionPolicySpec(
+  namespace: string,
+  exposure: AppExposure,
+): k8s.types.input.admissionregistration.v1.ValidatingAdmissionPolicySpec {
+  const operations = ["CREATE", "UPDATE"];
+  return {
+    // An expression that cannot be evaluated denies: the guard never fails open.
+    failurePolicy: "Fail",
+    matchConstraints: {
+      // Other versions of these resources are converted to v1 and checked (matchPolicy Equivalent).
+      matchPolicy: "Equivalent",
+      resourceRules: [
+        {
+          apiGroups: ["networking.k8s.io"],
+          apiVersions: ["v1"],
+          operations,
+          resources: ["ingresses"],
+        },
+        ...(exposure.allowExternalServices === true
+          ? []
+          : [{ apiGroups: [""], apiVersions: ["v1"], operations, resources: ["services"] }]),
+      ],
+    },
+    validations: admissionValidations(namespace, exposure),
+  };
+}
+
+/** The binding's spec: the policy, denying, in exactly the app's namespace. */
+export function admissionBindingSpec(
+  namespace: string,
+  policyName: k8s.types.input.admissionregistration.v1.ValidatingAdmissionPolicyBindingSpec["policyName"],
+): k8s.types.input.admissionregistration.v1.ValidatingAdmissionPolicyBindingSpec {
+  return {
+    policyName,
+    validationActions: ["Deny"],
+    matchResources: {
+      namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": namespace } },
+    },
+  };
+}
+
+/** Every problem with `exposure`, as `[key path, problem]`; empty when valid. */
+export function appExposureProblems(exposure: AppExposure): [string, string][] {
+  return exposure.ingressHosts.flatMap((host, i): [string, string][] =>
+    LOWERCASE_HOSTNAME.test(WILDCARD.exec(host)?.[1] ?? host)
+      ? []
+      : [
+          [
+            `exposure.ingressHosts[${i}]`,
+            `expected a lowercase host name or *.<domain>, got ${JSON.stringify(host)}`,
+          ],
+        ],
+  );
+}
