@@ -5,8 +5,10 @@ import { RunnerType, UserRunner, validateRunnerTarget } from "./gitlab";
 import { standardLabels } from "./labels";
 import {
   RunnerCacheSettings,
+  RunnerJobPolicy,
   RunnerResources,
   RunnerToleration,
+  imageAllowed,
   runnerChartValues,
   runnerConfigToml,
 } from "./runner-values";
@@ -95,6 +97,11 @@ export interface GitLabRunnerArgs {
   readonly rotation: string;
   /** Whether the manager serves Prometheus metrics. Default `false`. */
   readonly metrics?: boolean;
+  /**
+   * What job pods may run and hold: ServiceAccount token, allowed images, pull policies. Default
+   * `DEFAULT_JOB_POLICY`: no token, any image, the cluster's pull policy.
+   */
+  readonly jobs?: RunnerJobPolicy;
 }
 
 const RUNNER_TYPES: Readonly<Record<GitLabRunnerArgs["scope"], RunnerType>> = {
@@ -257,6 +264,7 @@ function tomlSettings(
     resources: args.resources,
     nodeSelector: args.nodeSelector ?? {},
     tolerations: args.tolerations ?? [],
+    jobs: args.jobs,
     cache:
       cache === undefined
         ? undefined
@@ -311,6 +319,26 @@ export function gitLabRunnerArgsProblems(args: GitLabRunnerArgs): string[] {
     problems.push(
       `cache.serverAddress: expected host[:port] without a scheme, got ${JSON.stringify(args.cache.serverAddress)}`,
     );
+  }
+  const jobs = args.jobs;
+  if (
+    jobs !== undefined &&
+    jobs.allowedImages.length > 0 &&
+    !imageAllowed(args.jobImage, jobs.allowedImages)
+  ) {
+    // Jobs that name no image run the default one: the runner would refuse them all.
+    problems.push(
+      `jobImage: expected an image jobs.allowedImages allows (${jobs.allowedImages.join(", ")}), got ${JSON.stringify(args.jobImage)}`,
+    );
+  }
+  if (jobs !== undefined && jobs.allowedPullPolicies.length > 0) {
+    jobs.pullPolicy.forEach((policy, i) => {
+      if (!jobs.allowedPullPolicies.includes(policy)) {
+        problems.push(
+          `jobs.pullPolicy[${i}]: expected one of jobs.allowedPullPolicies (${jobs.allowedPullPolicies.join(", ")}), got ${JSON.stringify(policy)}`,
+        );
+      }
+    });
   }
   try {
     // Everything of config.toml but the namespace is known now: build it once to check.

@@ -45,6 +45,71 @@ export interface RunnerCacheSettings {
   readonly insecure: boolean;
 }
 
+/** How the runner pulls an image: `pull_policy` and `allowed_pull_policies` values. */
+export const PULL_POLICIES = ["always", "if-not-present", "never"] as const;
+/** One of {@link PULL_POLICIES}. */
+export type PullPolicy = (typeof PULL_POLICIES)[number];
+
+/** What job pods may run and hold. */
+export interface RunnerJobPolicy {
+  /**
+   * Mount the job pod's ServiceAccount token (`automount_service_account_token`). Off unless a
+   * job really talks to the Kubernetes API: the token is an identity in the job namespace.
+   */
+  readonly automountServiceAccountToken: boolean;
+  /**
+   * Images jobs may name (`allowed_images`): GitLab Runner's doublestar globs over the image as
+   * the job writes it (`*` stays within one `/` segment, `**` spans segments). Any image when empty.
+   */
+  readonly allowedImages: readonly string[];
+  /** Pull policies the runner uses when a job names none (`pull_policy`); the cluster's when empty. */
+  readonly pullPolicy: readonly PullPolicy[];
+  /** Pull policies jobs and `pullPolicy` may use (`allowed_pull_policies`); `pullPolicy` when empty. */
+  readonly allowedPullPolicies: readonly PullPolicy[];
+}
+
+/** Job pods' defaults where the caller gives none: no token, any image, the cluster's pulls. */
+export const DEFAULT_JOB_POLICY: RunnerJobPolicy = {
+  automountServiceAccountToken: false,
+  allowedImages: [],
+  pullPolicy: [],
+  allowedPullPolicies: [],
+};
+
+/**
+ * Whether `image` matches one of `patterns` the way GitLab Runner's `allowed_images` does
+ * (doublestar `Match`, `/` the separator): `**` as a whole segment matches any number of
+ * segments, `*` any characters but `/`, `?` one character but `/`. Patterns use no `[...]` or
+ * `{a,b}` (the config schema refuses them).
+ */
+export function imageAllowed(image: string, patterns: readonly string[]): boolean {
+  return patterns.some((pattern) => segmentsMatch(pattern.split("/"), image.split("/")));
+}
+
+function segmentsMatch(pattern: readonly string[], name: readonly string[]): boolean {
+  const [head, ...rest] = pattern;
+  if (head === undefined) {
+    return name.length === 0;
+  }
+  if (head === "**") {
+    // Zero or more whole segments.
+    return name.some((_, i) => segmentsMatch(rest, name.slice(i))) || segmentsMatch(rest, []);
+  }
+  const [first, ...others] = name;
+  if (first === undefined) {
+    return false;
+  }
+  const re = new RegExp(
+    `^${head
+      .split("")
+      .map((c) =>
+        c === "*" ? "[^/]*" : c === "?" ? "[^/]" : c.replace(/[.+^${}()|[\]\\]/g, "\\$&"),
+      )
+      .join("")}$`,
+  );
+  return re.test(first) && segmentsMatch(rest, others);
+}
+
 /** What the runner's `config.toml` template is built from. */
 export interface RunnerTomlSettings {
   /** Namespace the Kubernetes executor creates job pods in. */
@@ -63,6 +128,8 @@ export interface RunnerTomlSettings {
   readonly tolerations: readonly RunnerToleration[];
   /** S3 cache; none when omitted. */
   readonly cache?: RunnerCacheSettings;
+  /** What job pods may run and hold; {@link DEFAULT_JOB_POLICY} when omitted. */
+  readonly jobs?: RunnerJobPolicy;
 }
 
 /**
@@ -139,9 +206,17 @@ function resourceKeys(prefix: string, r: ContainerResources): Record<string, str
  * none).
  */
 export function runnerConfigToml(s: RunnerTomlSettings): string {
+  const jobs = s.jobs ?? DEFAULT_JOB_POLICY;
   const kubernetes: Record<string, unknown> = {
     namespace: s.namespace,
     image: s.jobImage,
+    // Job pods get no API token unless asked: a job is arbitrary code from every pipeline.
+    automount_service_account_token: jobs.automountServiceAccountToken,
+    ...(jobs.allowedImages.length > 0 ? { allowed_images: [...jobs.allowedImages] } : {}),
+    ...(jobs.pullPolicy.length > 0 ? { pull_policy: [...jobs.pullPolicy] } : {}),
+    ...(jobs.allowedPullPolicies.length > 0
+      ? { allowed_pull_policies: [...jobs.allowedPullPolicies] }
+      : {}),
     privileged: s.privileged,
     // Kubernetes rejects privileged containers that forbid privilege escalation.
     allow_privilege_escalation: s.privileged,

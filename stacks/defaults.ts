@@ -41,6 +41,10 @@ export interface EnvironmentDefaults {
   readonly runnerConcurrent: number;
   readonly runnerAccessLevel: RunnerSettings["accessLevel"];
   readonly runnerResources: RunnerSettings["resources"];
+  /** Pull policy of job images a job does not choose (`runner.jobs.pullPolicy`). */
+  readonly runnerPullPolicy: RunnerSettings["jobs"]["pullPolicy"];
+  /** Pull policies jobs may choose (`runner.jobs.allowedPullPolicies`). */
+  readonly runnerAllowedPullPolicies: RunnerSettings["jobs"]["allowedPullPolicies"];
   readonly agentAccessAs: AgentSettings["accessAs"];
   /** Whether only protected branches and tags may use the agent (`protected_branches_only`). */
   readonly agentProtectedBranchesOnly: boolean;
@@ -161,6 +165,8 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, EnvironmentDefau
     runnerConcurrent: 4,
     runnerAccessLevel: "not_protected",
     runnerResources,
+    runnerPullPolicy: ["if-not-present"],
+    runnerAllowedPullPolicies: ["always", "if-not-present"],
     agentAccessAs: "impersonate",
     agentProtectedBranchesOnly: false,
     environmentScope: "dev",
@@ -226,6 +232,8 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, EnvironmentDefau
     runnerConcurrent: 8,
     runnerAccessLevel: "not_protected",
     runnerResources,
+    runnerPullPolicy: ["always"],
+    runnerAllowedPullPolicies: ["always"],
     agentAccessAs: "impersonate",
     agentProtectedBranchesOnly: true,
     environmentScope: "staging",
@@ -291,6 +299,8 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, EnvironmentDefau
     runnerConcurrent: 10,
     runnerAccessLevel: "ref_protected",
     runnerResources,
+    runnerPullPolicy: ["always"],
+    runnerAllowedPullPolicies: ["always"],
     agentAccessAs: "impersonate",
     agentProtectedBranchesOnly: true,
     environmentScope: "production",
@@ -357,6 +367,8 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, EnvironmentDefau
     runnerConcurrent: 2,
     runnerAccessLevel: "not_protected",
     runnerResources,
+    runnerPullPolicy: ["if-not-present"],
+    runnerAllowedPullPolicies: ["always", "if-not-present"],
     agentAccessAs: "impersonate",
     agentProtectedBranchesOnly: false,
     environmentScope: "review/*",

@@ -270,6 +270,12 @@ function resolveRunner(source: ConfigSource, raw: RawConfig): RunnerSettings {
           },
     rotation: r.rotation ?? "1",
     metrics: r.metrics ?? true,
+    jobs: {
+      automountServiceAccountToken: r.jobs?.automountServiceAccountToken ?? false,
+      allowedImages: r.jobs?.allowedImages ?? [],
+      pullPolicy: r.jobs?.pullPolicy ?? d.runnerPullPolicy,
+      allowedPullPolicies: r.jobs?.allowedPullPolicies ?? d.runnerAllowedPullPolicies,
+    },
   };
 }
 

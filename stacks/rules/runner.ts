@@ -1,3 +1,4 @@
+import { imageAllowed } from "../../components/runner-values";
 import { ENVIRONMENT_DEFAULTS } from "../defaults";
 import { problem } from "../errors";
 import { RunnerToleration } from "../model";
@@ -96,12 +97,44 @@ export const equalTolerationNeedsKey: ItemRule<RunnerToleration> = {
       : [],
 };
 
+/** Jobs that name no image run the default one: allowed images must allow it. */
+export const jobImageAllowed: Rule = {
+  name: "runner.jobImageAllowed",
+  paths: ["runner.jobImage"],
+  check: (config) => {
+    const { jobImage, jobs } = config.runner;
+    return jobs.allowedImages.length > 0 && !imageAllowed(jobImage, jobs.allowedImages)
+      ? [
+          `runner.jobImage: expected an image runner.jobs.allowedImages allows (${jobs.allowedImages.join(", ")}; jobs without an image run this one), got ${JSON.stringify(jobImage)}`,
+        ]
+      : [];
+  },
+};
+
+/** The runner refuses a job whose pull policy is not allowed, its own default included. */
+export const pullPolicyAllowed: Rule = {
+  name: "runner.pullPolicyAllowed",
+  paths: ["runner.jobs.pullPolicy[]"],
+  check: (config) => {
+    const { pullPolicy, allowedPullPolicies } = config.runner.jobs;
+    return pullPolicy.flatMap((policy, i) =>
+      allowedPullPolicies.includes(policy)
+        ? []
+        : [
+            `runner.jobs.pullPolicy[${i}]: expected one of runner.jobs.allowedPullPolicies (${allowedPullPolicies.join(", ")} in ${config.environment}), got ${JSON.stringify(policy)}`,
+          ],
+    );
+  },
+};
+
 /** The rules of this area. */
 export const runnerRules: readonly RuleEntry[] = [
   privilegedNeedsReason,
   reasonOnlyWhenPrivileged,
   noHelmTemplates,
   resourcesWithinLimits,
+  jobImageAllowed,
+  pullPolicyAllowed,
   eachItem("runner.tolerations", (config) => config.runner.tolerations, [
     existsTolerationWithoutValue,
     equalTolerationNeedsKey,

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { PULL_POLICIES } from "../../components/runner-values";
 import {
   KEY_DOCS,
   chartRepository,
@@ -49,6 +50,46 @@ const cache = z.strictObject({
   secretKey: nonEmpty
     .describe("Secret access key; set with `pulumi config set --secret --path`.")
     .register(KEY_DOCS, { secret: true }),
+});
+
+const pullPolicy = z.enum(PULL_POLICIES);
+
+const jobs = z.strictObject({
+  automountServiceAccountToken: z
+    .boolean()
+    .optional()
+    .describe(
+      "Mount the job pod's ServiceAccount token (`automount_service_account_token`). Off: a job is arbitrary code from every pipeline the runner serves; turn it on only for jobs that must call the Kubernetes API.",
+    )
+    .register(KEY_DOCS, { default: "`false`" }),
+  allowedImages: z
+    .array(
+      z
+        .string()
+        .regex(
+          /^[A-Za-z0-9._\-/:@*?]+$/,
+          "expected an image or a glob of one (letters, digits, '.', '_', '-', '/', ':', '@' and the wildcards '*', '**', '?')",
+        ),
+    )
+    .optional()
+    .describe(
+      "Images jobs may use (`allowed_images`), as GitLab Runner matches them: globs over the image as the job writes it, `*` within one `/` segment, `**` as a whole segment across segments (`registry.example.com/**`, `alpine:*`). `runner.jobImage` must match one. Empty: any image.",
+    )
+    .register(KEY_DOCS, { default: "none (any image)" }),
+  pullPolicy: z
+    .array(pullPolicy)
+    .min(1, "expected at least one pull policy")
+    .optional()
+    .describe(
+      "Pull policies of job, service and helper images when a job names none (`pull_policy`); the runner tries them in order.",
+    ),
+  allowedPullPolicies: z
+    .array(pullPolicy)
+    .min(1, "expected at least one pull policy")
+    .optional()
+    .describe(
+      "Pull policies jobs may ask for (`allowed_pull_policies`); must include every `pullPolicy`. `always` makes every job pull with its own credentials, so no job runs a private image another job left on the node.",
+    ),
 });
 
 export const runner = z.strictObject({
@@ -116,4 +157,7 @@ export const runner = z.strictObject({
   cache: cache.optional().describe("Distributed cache for jobs."),
   rotation: nonEmpty.optional().describe("Change it to rotate the runner token."),
   metrics: z.boolean().optional().describe("Prometheus metrics on port 9252."),
+  jobs: jobs
+    .optional()
+    .describe("What job pods may run and hold: API token, images, pull policies."),
 });

@@ -9,6 +9,7 @@ import {
 import {
   RUNNER_RBAC_RULES,
   RunnerToleration,
+  imageAllowed,
   nodeTolerationsTable,
   runnerChartValues,
   runnerConfigToml,
@@ -62,6 +63,7 @@ function kubernetesTable(namespace = "gitlab-managed-apps") {
   return {
     namespace,
     image: "alpine:3.22.2",
+    automount_service_account_token: false,
     privileged: false,
     allow_privilege_escalation: false,
     poll_timeout: 180,
@@ -468,6 +470,65 @@ describe("GitLabRunner", () => {
     expect(all.countByType()).toEqual({ "pulumi:providers:kubernetes": 1 });
   });
 
+  test("job pods: the token, allowed images and pull policies come from jobs", async () => {
+    const { resources: all } = await built({
+      ...base,
+      jobImage: "registry.example.com/ci/base:1.0",
+      jobs: {
+        automountServiceAccountToken: true,
+        allowedImages: ["registry.example.com/**", "alpine:*"],
+        pullPolicy: ["always"],
+        allowedPullPolicies: ["always", "if-not-present"],
+      },
+    });
+    const { config } = chartValues(all);
+    expect(config).toEqual({
+      runners: [
+        {
+          kubernetes: {
+            ...kubernetesTable(),
+            image: "registry.example.com/ci/base:1.0",
+            automount_service_account_token: true,
+            allowed_images: ["registry.example.com/**", "alpine:*"],
+            pull_policy: ["always"],
+            allowed_pull_policies: ["always", "if-not-present"],
+          },
+        },
+      ],
+    });
+  });
+
+  test.each<[string, Partial<GitLabRunnerArgs>, string]>([
+    [
+      "a default job image the allowed images refuse",
+      {
+        jobs: {
+          automountServiceAccountToken: false,
+          allowedImages: ["registry.example.com/**"],
+          pullPolicy: [],
+          allowedPullPolicies: [],
+        },
+      },
+      'GitLabRunner "ci": jobImage: expected an image jobs.allowedImages allows (registry.example.com/**), got "alpine:3.22.2"',
+    ],
+    [
+      "a pull policy the allowed pull policies refuse",
+      {
+        jobs: {
+          automountServiceAccountToken: false,
+          allowedImages: [],
+          pullPolicy: ["if-not-present", "always"],
+          allowedPullPolicies: ["always"],
+        },
+      },
+      'GitLabRunner "ci": jobs.pullPolicy[0]: expected one of jobs.allowedPullPolicies (always), got "if-not-present"',
+    ],
+  ])("rejects %s", async (_case, change, message) => {
+    const { resources: all, result } = await build({ ...base, ...change });
+    expect(result).toBe(message);
+    expect(all.countByType()).toEqual({ "pulumi:providers:kubernetes": 1 });
+  });
+
   test("UserRunner's own checks surface unchanged", async () => {
     const { result } = await build({ ...base, maximumTimeout: 300, tags: ["a,b"] });
     expect(result).toBe(
@@ -478,6 +539,35 @@ describe("GitLabRunner", () => {
 
   test("valid arguments have no problems", () => {
     expect(gitLabRunnerArgsProblems(base)).toEqual([]);
+  });
+});
+
+describe("imageAllowed (GitLab Runner's doublestar match of allowed_images)", () => {
+  test.each<[string, string, boolean]>([
+    ["alpine:3.22.2", "alpine:*", true],
+    ["alpine:3.22.2@sha256:" + "a".repeat(64), "alpine:*", true],
+    ["alpine", "alpine:*", false],
+    // `*` never crosses a "/": a Docker Hub namespace is another segment.
+    ["alpine/kubectl:1.36.3", "alpine*", false],
+    ["alpine/kubectl:1.36.3", "*/*:*", true],
+    ["debian", "*/*:*", false],
+    ["debian", "**", true],
+    ["registry.example.com/acme/ci/base:1", "registry.example.com/**", true],
+    ["registry.example.com/base:1", "registry.example.com/**", true],
+    ["registry.example.com.evil.io/base:1", "registry.example.com/**", false],
+    ["registry.example.com/x:1", "registry.example.com/*", true],
+    ["registry.example.com/acme/x:1", "registry.example.com/*", false],
+    ["registry.example.com/acme/ci/x:1", "registry.example.com/**/x:?", true],
+    ["registry.example.com/acme/ci/x:12", "registry.example.com/**/x:?", false],
+    ["alpine.3:1", "alpine?3:1", true],
+    ["alpinex3:1", "alpine.3:1", false],
+  ])("%s against %s: %s", (image, pattern, allowed) => {
+    expect(imageAllowed(image, [pattern])).toBe(allowed);
+  });
+
+  test("no patterns allow nothing; one matching pattern is enough", () => {
+    expect(imageAllowed("alpine:3", [])).toBe(false);
+    expect(imageAllowed("alpine:3", ["debian:*", "alpine:*"])).toBe(true);
   });
 });
 

@@ -161,6 +161,21 @@ describe("shape checks name the key path and what was expected", () => {
       'registryAuth.expiresAt: expected a date YYYY-MM-DD, got "2031-02-30"',
     ],
     [
+      "an allowed image with a character class",
+      { runner: { jobs: { allowedImages: ["alpine:[0-9]*"] } } },
+      "runner.jobs.allowedImages[0]: expected an image or a glob of one (letters, digits, '.', '_', '-', '/', ':', '@' and the wildcards '*', '**', '?'), got \"alpine:[0-9]*\"",
+    ],
+    [
+      "an unknown pull policy",
+      { runner: { jobs: { pullPolicy: ["IfNotPresent"] } } },
+      'runner.jobs.pullPolicy[0]: expected one of "always", "if-not-present", "never", got "IfNotPresent"',
+    ],
+    [
+      "no allowed pull policy at all",
+      { runner: { jobs: { allowedPullPolicies: [] } } },
+      "runner.jobs.allowedPullPolicies: expected at least one pull policy, got an array of 0",
+    ],
+    [
       "a chart version range instead of a pin",
       { runner: { chartVersion: "^0.89" } },
       'runner.chartVersion: expected an exact chart version such as "1.2.3", got "^0.89"',
@@ -222,6 +237,13 @@ describe("per-environment defaults", () => {
       credential: true,
     });
     expect(config.runner.accessLevel).toBe("not_protected");
+    // Jobs may reuse images already on the node in dev, and get no API token.
+    expect(config.runner.jobs).toEqual({
+      automountServiceAccountToken: false,
+      allowedImages: [],
+      pullPolicy: ["if-not-present"],
+      allowedPullPolicies: ["always", "if-not-present"],
+    });
     expect(config.namespace.quota).toEqual({
       requestsCpu: "4",
       requestsMemory: "8Gi",
@@ -240,6 +262,13 @@ describe("per-environment defaults", () => {
     expect(config.ciVariables[0]).toMatchObject({ masked: true, protected: true });
     expect(config.runner.accessLevel).toBe("ref_protected");
     expect(config.runner.privileged).toBe(false);
+    // Every job pulls with its own credentials: no private image another job left on the node.
+    expect(config.runner.jobs).toEqual({
+      automountServiceAccountToken: false,
+      allowedImages: [],
+      pullPolicy: ["always"],
+      allowedPullPolicies: ["always"],
+    });
     expect(config.agent.accessAs).toBe("impersonate");
     expect(config.apps[0]?.method).toBe("agent");
     expect(config.gitlab.environmentScope).toBe("production");

@@ -562,6 +562,24 @@ const CASES: [string[], string, Partial<ConfigSource>, Record<string, unknown>, 
     ],
   ],
   [
+    ["runner.jobImageAllowed"],
+    "a default job image the allowed images refuse",
+    {},
+    { runner: { jobs: { allowedImages: ["registry.gitlab.example.com/**", "alpine/*:*"] } } },
+    [
+      'runner.jobImage: expected an image runner.jobs.allowedImages allows (registry.gitlab.example.com/**, alpine/*:*; jobs without an image run this one), got "alpine:3.22.2"',
+    ],
+  ],
+  [
+    ["runner.pullPolicyAllowed"],
+    "a pull policy production does not allow",
+    { stack: "production" },
+    { environment: "production", runner: { jobs: { pullPolicy: ["if-not-present", "always"] } } },
+    [
+      'runner.jobs.pullPolicy[0]: expected one of runner.jobs.allowedPullPolicies (always in production), got "if-not-present"',
+    ],
+  ],
+  [
     ["runner.reasonOnlyWhenPrivileged"],
     "a privileged reason without a privileged runner",
     {},
