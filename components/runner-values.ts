@@ -66,6 +66,13 @@ export interface RunnerJobPolicy {
   readonly pullPolicy: readonly PullPolicy[];
   /** Pull policies jobs and `pullPolicy` may use (`allowed_pull_policies`); `pullPolicy` when empty. */
   readonly allowedPullPolicies: readonly PullPolicy[];
+  /** The helper image of job pods (`helper_image`); the runner's own for its version when omitted. */
+  readonly helperImage?: string;
+}
+
+/** Whether `image` names a digest (`…@sha256:<64 hex>`), so what runs cannot change under it. */
+export function pinnedByDigest(image: string): boolean {
+  return /@sha256:[a-f0-9]{64}$/.test(image);
 }
 
 /** Job pods' defaults where the caller gives none: no token, any image, the cluster's pulls. */
@@ -217,6 +224,7 @@ export function runnerConfigToml(s: RunnerTomlSettings): string {
     ...(jobs.allowedPullPolicies.length > 0
       ? { allowed_pull_policies: [...jobs.allowedPullPolicies] }
       : {}),
+    ...(jobs.helperImage === undefined ? {} : { helper_image: jobs.helperImage }),
     privileged: s.privileged,
     // Kubernetes rejects privileged containers that forbid privilege escalation.
     allow_privilege_escalation: s.privileged,

@@ -72,6 +72,11 @@ export interface EnvironmentDefaults {
     /** A privileged runner needs `runner.privilegedReason`. */
     readonly privilegedNeedsReason: boolean;
     /**
+     * `runner.jobImage` (and `runner.jobs.helperImage`, when set) name a digest, unless
+     * `runner.jobs.unpinnedImagesReason` says why not yet.
+     */
+    readonly runnerImagesPinned: boolean;
+    /**
      * `agent.accessAs: ci_job` is allowed. It needs the agent to impersonate any user and group,
      * which amounts to cluster-admin for whoever holds the agent's identity.
      */
@@ -103,6 +108,10 @@ export const RULE_DOCS: readonly {
   { rule: "credentialsMaskedAndProtected", text: "credential variables masked and protected" },
   { rule: "credentialsMaskedAndProtected", text: "`gitlab.protectPublishedCredentials: true`" },
   { rule: "privilegedNeedsReason", text: "a privileged runner needs `runner.privilegedReason`" },
+  {
+    rule: "runnerImagesPinned",
+    text: "runner job and helper images by digest (or `runner.jobs.unpinnedImagesReason`)",
+  },
   { rule: "allowCiJobAccess", text: "`agent.accessAs: ci_job` allowed" },
 ];
 
@@ -193,6 +202,7 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, EnvironmentDefau
       minAppReplicas: 1,
       credentialsMaskedAndProtected: false,
       privilegedNeedsReason: false,
+      runnerImagesPinned: false,
       allowCiJobAccess: true,
       allowAgentAccess: true,
       agentRefRulesEnforced: false,
@@ -260,6 +270,7 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, EnvironmentDefau
       minAppReplicas: 1,
       credentialsMaskedAndProtected: true,
       privilegedNeedsReason: false,
+      runnerImagesPinned: false,
       allowCiJobAccess: true,
       allowAgentAccess: false,
       agentRefRulesEnforced: true,
@@ -327,6 +338,7 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, EnvironmentDefau
       minAppReplicas: 2,
       credentialsMaskedAndProtected: true,
       privilegedNeedsReason: true,
+      runnerImagesPinned: true,
       allowCiJobAccess: false,
       allowAgentAccess: false,
       agentRefRulesEnforced: true,
@@ -395,6 +407,7 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, EnvironmentDefau
       minAppReplicas: 1,
       credentialsMaskedAndProtected: false,
       privilegedNeedsReason: false,
+      runnerImagesPinned: false,
       allowCiJobAccess: true,
       allowAgentAccess: true,
       agentRefRulesEnforced: false,

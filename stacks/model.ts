@@ -122,6 +122,8 @@ export interface RunnerSettings extends Required<
   readonly chartRepository: string | undefined;
   /** Why the runner is privileged (production requires it with `privileged: true`). */
   readonly privilegedReason: string | undefined;
+  /** Why the job or helper image is not pinned by digest where the environment requires it. */
+  readonly unpinnedImagesReason: string | undefined;
 }
 
 /** Registry pull-secret settings: the arguments of `RegistryAuth` that come from config. */

@@ -275,7 +275,9 @@ function resolveRunner(source: ConfigSource, raw: RawConfig): RunnerSettings {
       allowedImages: r.jobs?.allowedImages ?? [],
       pullPolicy: r.jobs?.pullPolicy ?? d.runnerPullPolicy,
       allowedPullPolicies: r.jobs?.allowedPullPolicies ?? d.runnerAllowedPullPolicies,
+      ...(r.jobs?.helperImage === undefined ? {} : { helperImage: r.jobs.helperImage }),
     },
+    unpinnedImagesReason: r.jobs?.unpinnedImagesReason,
   };
 }
 

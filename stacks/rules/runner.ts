@@ -1,4 +1,4 @@
-import { imageAllowed } from "../../components/runner-values";
+import { imageAllowed, pinnedByDigest } from "../../components/runner-values";
 import { ENVIRONMENT_DEFAULTS } from "../defaults";
 import { problem } from "../errors";
 import { RunnerToleration } from "../model";
@@ -127,6 +127,48 @@ export const pullPolicyAllowed: Rule = {
   },
 };
 
+/** The images of runner job pods that are not pinned by digest, with their key paths. */
+function unpinnedImages(config: Parameters<Rule["check"]>[0]): [string, string][] {
+  const images: [string, string | undefined][] = [
+    ["runner.jobImage", config.runner.jobImage],
+    ["runner.jobs.helperImage", config.runner.jobs.helperImage],
+  ];
+  return images.filter(
+    (entry): entry is [string, string] => entry[1] !== undefined && !pinnedByDigest(entry[1]),
+  );
+}
+
+/**
+ * Where the environment requires it, the default job image and a configured helper image name a
+ * digest: a tag can be moved by whoever can push to its repository, and every job that names no
+ * image, and every job's helper, would run what it then points to.
+ */
+export const imagesPinned: Rule = {
+  name: "runner.imagesPinned",
+  paths: ["runner.jobImage", "runner.jobs.helperImage"],
+  check: (config) =>
+    config.features.runner &&
+    ENVIRONMENT_DEFAULTS[config.environment].rules.runnerImagesPinned &&
+    config.runner.unpinnedImagesReason === undefined
+      ? unpinnedImages(config).map(
+          ([path, image]) =>
+            `${path}: expected an image pinned by digest in ${config.environment} (<image>:<tag>@sha256:<64 hex>; or say why not yet in runner.jobs.unpinnedImagesReason), got ${JSON.stringify(image)}`,
+        )
+      : [],
+};
+
+/** A reason for unpinned images when every image is pinned is a leftover. */
+export const unpinnedReasonOnlyWhenUnpinned: Rule = {
+  name: "runner.unpinnedReasonOnlyWhenUnpinned",
+  paths: ["runner.jobs.unpinnedImagesReason"],
+  check: (config) =>
+    config.runner.unpinnedImagesReason !== undefined && unpinnedImages(config).length === 0
+      ? [
+          `runner.jobs.unpinnedImagesReason: expected only while runner.jobImage or runner.jobs.helperImage is not pinned by digest, got ${JSON.stringify(config.runner.unpinnedImagesReason)}`,
+        ]
+      : [],
+};
+
 /** The rules of this area. */
 export const runnerRules: readonly RuleEntry[] = [
   privilegedNeedsReason,
@@ -135,6 +177,8 @@ export const runnerRules: readonly RuleEntry[] = [
   resourcesWithinLimits,
   jobImageAllowed,
   pullPolicyAllowed,
+  imagesPinned,
+  unpinnedReasonOnlyWhenUnpinned,
   eachItem("runner.tolerations", (config) => config.runner.tolerations, [
     existsTolerationWithoutValue,
     equalTolerationNeedsKey,

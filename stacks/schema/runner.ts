@@ -54,6 +54,15 @@ const cache = z.strictObject({
 
 const pullPolicy = z.enum(PULL_POLICIES);
 
+/** An image reference: repository, optional tag, optional digest (`alpine:3.22.2@sha256:…`). */
+const imageReference = z
+  .string()
+  .regex(
+    /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$/,
+    "expected an image such as registry.example.com/group/image:tag or image:tag@sha256:<64 hex>",
+  )
+  .register(KEY_DOCS, { type: "image reference" });
+
 const jobs = z.strictObject({
   automountServiceAccountToken: z
     .boolean()
@@ -89,6 +98,16 @@ const jobs = z.strictObject({
     .optional()
     .describe(
       "Pull policies jobs may ask for (`allowed_pull_policies`); must include every `pullPolicy`. `always` makes every job pull with its own credentials, so no job runs a private image another job left on the node.",
+    ),
+  helperImage: imageReference
+    .optional()
+    .describe(
+      "The job pods' helper image (`helper_image`: clone, artifacts, cache), e.g. a mirror of the helper of the runner's own version, by digest. Default the runner's own choice for its version and the node's architecture.",
+    ),
+  unpinnedImagesReason: nonEmpty
+    .optional()
+    .describe(
+      "Why `runner.jobImage` or `runner.jobs.helperImage` is not pinned by digest yet, where the environment requires digests (production); refused when both are pinned.",
     ),
 });
 
@@ -133,7 +152,11 @@ export const runner = z.strictObject({
   pollTimeout: positiveInt(3600)
     .optional()
     .describe("How long to wait for a job pod to start, in seconds."),
-  jobImage: nonEmpty.optional().describe("Default job image."),
+  jobImage: nonEmpty
+    .optional()
+    .describe(
+      "Default job image, for jobs that name none. Production requires a digest (`alpine:3.22.2@sha256:…`).",
+    ),
   privileged: z
     .boolean()
     .optional()

@@ -11,6 +11,7 @@ import {
   RunnerToleration,
   imageAllowed,
   nodeTolerationsTable,
+  pinnedByDigest,
   runnerChartValues,
   runnerConfigToml,
 } from "../../components/runner-values";
@@ -51,6 +52,8 @@ const base: GitLabRunnerArgs = {
   resources,
   rotation: "1",
 };
+
+const DIGEST = `sha256:${"d".repeat(64)}`;
 
 const labels = {
   "app.kubernetes.io/managed-by": "pulumi",
@@ -479,6 +482,7 @@ describe("GitLabRunner", () => {
         allowedImages: ["registry.example.com/**", "alpine:*"],
         pullPolicy: ["always"],
         allowedPullPolicies: ["always", "if-not-present"],
+        helperImage: `registry.example.com/mirror/gitlab-runner-helper:x86_64-v19.0.0@${DIGEST}`,
       },
     });
     const { config } = chartValues(all);
@@ -492,6 +496,7 @@ describe("GitLabRunner", () => {
             allowed_images: ["registry.example.com/**", "alpine:*"],
             pull_policy: ["always"],
             allowed_pull_policies: ["always", "if-not-present"],
+            helper_image: `registry.example.com/mirror/gitlab-runner-helper:x86_64-v19.0.0@${DIGEST}`,
           },
         },
       ],
@@ -568,6 +573,19 @@ describe("imageAllowed (GitLab Runner's doublestar match of allowed_images)", ()
   test("no patterns allow nothing; one matching pattern is enough", () => {
     expect(imageAllowed("alpine:3", [])).toBe(false);
     expect(imageAllowed("alpine:3", ["debian:*", "alpine:*"])).toBe(true);
+  });
+});
+
+describe("pinnedByDigest", () => {
+  test.each<[string, boolean]>([
+    [`alpine:3.22.2@${DIGEST}`, true],
+    [`alpine@${DIGEST}`, true],
+    ["alpine:3.22.2", false],
+    [`alpine:3.22.2@sha256:${"D".repeat(64)}`, false],
+    [`alpine:3.22.2@sha256:${"d".repeat(63)}`, false],
+    [`alpine@${DIGEST}:latest`, false],
+  ])("%s: %s", (image, pinned) => {
+    expect(pinnedByDigest(image)).toBe(pinned);
   });
 });
 

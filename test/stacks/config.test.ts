@@ -166,6 +166,11 @@ describe("shape checks name the key path and what was expected", () => {
       "runner.jobs.allowedImages[0]: expected an image or a glob of one (letters, digits, '.', '_', '-', '/', ':', '@' and the wildcards '*', '**', '?'), got \"alpine:[0-9]*\"",
     ],
     [
+      "a helper image with a digest that is not one",
+      { runner: { jobs: { helperImage: "gitlab-runner-helper:v19@sha256:abc" } } },
+      'runner.jobs.helperImage: expected an image such as registry.example.com/group/image:tag or image:tag@sha256:<64 hex>, got "gitlab-runner-helper:v19@sha256:abc"',
+    ],
+    [
       "an unknown pull policy",
       { runner: { jobs: { pullPolicy: ["IfNotPresent"] } } },
       'runner.jobs.pullPolicy[0]: expected one of "always", "if-not-present", "never", got "IfNotPresent"',

@@ -580,6 +580,40 @@ const CASES: [string[], string, Partial<ConfigSource>, Record<string, unknown>, 
     ],
   ],
   [
+    ["runner.imagesPinned"],
+    "production job and helper images by tag",
+    { stack: "production" },
+    {
+      environment: "production",
+      runner: {
+        jobImage: "alpine:3.22.2",
+        jobs: {
+          helperImage:
+            "registry.gitlab.com/gitlab-org/gitlab-runner/gitlab-runner-helper:x86_64-v19.0.0",
+        },
+      },
+    },
+    [
+      'runner.jobImage: expected an image pinned by digest in production (<image>:<tag>@sha256:<64 hex>; or say why not yet in runner.jobs.unpinnedImagesReason), got "alpine:3.22.2"',
+      'runner.jobs.helperImage: expected an image pinned by digest in production (<image>:<tag>@sha256:<64 hex>; or say why not yet in runner.jobs.unpinnedImagesReason), got "registry.gitlab.com/gitlab-org/gitlab-runner/gitlab-runner-helper:x86_64-v19.0.0"',
+    ],
+  ],
+  [
+    ["runner.unpinnedReasonOnlyWhenUnpinned"],
+    "a reason for unpinned images when every image is pinned",
+    {},
+    {
+      runner: {
+        jobImage:
+          "alpine:3.22.2@sha256:cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc",
+        jobs: { unpinnedImagesReason: "no digest yet" },
+      },
+    },
+    [
+      'runner.jobs.unpinnedImagesReason: expected only while runner.jobImage or runner.jobs.helperImage is not pinned by digest, got "no digest yet"',
+    ],
+  ],
+  [
     ["runner.reasonOnlyWhenPrivileged"],
     "a privileged reason without a privileged runner",
     {},
