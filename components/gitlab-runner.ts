@@ -8,6 +8,7 @@ import {
   RunnerJobPolicy,
   RunnerResources,
   RunnerToleration,
+  RUNNER_RBAC_RULES,
   imageAllowed,
   runnerChartValues,
   runnerConfigToml,
@@ -28,6 +29,13 @@ export const RELEASE_NAME = "gitlab-runner";
 export const TOKEN_SECRET_NAME = "gitlab-runner-token";
 /** Secret with the S3 cache keys, fixed: the chart's `runners.cache.secretName` names it. */
 export const CACHE_SECRET_NAME = "gitlab-runner-cache-s3";
+/**
+ * The manager's ServiceAccount when job pods run in their own namespace, made by this component
+ * (not the chart's `gitlab-runner`, so switching to a jobs namespace does not fight Helm over it).
+ */
+export const MANAGER_SERVICE_ACCOUNT = "gitlab-runner-manager";
+/** The Role (and RoleBinding) of the executor in a separate jobs namespace. */
+export const JOBS_ROLE_NAME = "gitlab-runner-executor";
 /** Seconds Helm waits for the runner to become ready before rolling back. */
 export const RELEASE_TIMEOUT_SECONDS = 600;
 
@@ -41,8 +49,15 @@ export interface RunnerCacheArgs extends RunnerCacheSettings {
 
 /** Arguments of {@link GitLabRunner}. Required unless a default is stated. */
 export interface GitLabRunnerArgs {
-  /** The managed namespace: the Helm release's and the job pods' namespace. */
+  /** The managed namespace: the Helm release's (the manager's and its token's) namespace. */
   readonly namespace: pulumi.Input<string>;
+  /**
+   * Where job pods run, when not in `namespace` (which it must then differ from): privileged
+   * jobs get a privileged namespace of their own, away from the manager and its token. The
+   * executor's Role and RoleBinding are made there, for the manager's own ServiceAccount
+   * ({@link MANAGER_SERVICE_ACCOUNT}). Default `namespace`.
+   */
+  readonly jobNamespace?: pulumi.Input<string>;
   /** GitLab base URL, e.g. `https://gitlab.example.com`. */
   readonly gitlabUrl: string;
   /** Who the runner serves: `project` (needs `projectId`), `group` (needs `groupId`) or `instance`. */
@@ -193,9 +208,48 @@ export class GitLabRunner extends pulumi.ComponentResource {
             { parent: this },
           );
 
+    // Job pods in their own namespace: the executor's Role there, bound to the manager's account.
+    const jobNamespace = args.jobNamespace;
+    const executorRbac: pulumi.Resource[] = [];
+    if (jobNamespace !== undefined) {
+      const account = new k8s.core.v1.ServiceAccount(
+        `${name}-manager`,
+        { metadata: { name: MANAGER_SERVICE_ACCOUNT, namespace: args.namespace, labels } },
+        { parent: this },
+      );
+      const role = new k8s.rbac.v1.Role(
+        `${name}-executor`,
+        {
+          metadata: { name: JOBS_ROLE_NAME, namespace: jobNamespace, labels },
+          rules: RUNNER_RBAC_RULES.map((r) => ({
+            apiGroups: [...r.apiGroups],
+            resources: [...r.resources],
+            verbs: [...r.verbs],
+          })),
+        },
+        { parent: this },
+      );
+      const binding = new k8s.rbac.v1.RoleBinding(
+        `${name}-executor`,
+        {
+          metadata: { name: JOBS_ROLE_NAME, namespace: jobNamespace, labels },
+          roleRef: {
+            apiGroup: "rbac.authorization.k8s.io",
+            kind: "Role",
+            name: role.metadata.name,
+          },
+          subjects: [
+            { kind: "ServiceAccount", name: account.metadata.name, namespace: args.namespace },
+          ],
+        },
+        { parent: this },
+      );
+      executorRbac.push(account, role, binding);
+    }
+
     // config.toml must hold the namespace as a literal string.
     const config = pulumi
-      .output(args.namespace)
+      .output(jobNamespace ?? args.namespace)
       .apply((namespace) => runnerConfigToml(tomlSettings(args, namespace)));
 
     this.release = new k8s.helm.v3.Release(
@@ -217,6 +271,7 @@ export class GitLabRunner extends pulumi.ComponentResource {
           rotation: args.rotation,
           metrics: args.metrics ?? false,
           podLabels: labels,
+          ...(jobNamespace === undefined ? {} : { serviceAccountName: MANAGER_SERVICE_ACCOUNT }),
         }),
         // Wait for the manager to be ready (registered); roll back a release that never gets there.
         atomic: true,
@@ -226,8 +281,13 @@ export class GitLabRunner extends pulumi.ComponentResource {
       },
       {
         parent: this,
-        // The pod mounts the Secrets by name only: Helm must not start it before they exist.
-        dependsOn: cacheSecret === undefined ? [tokenSecret] : [tokenSecret, cacheSecret],
+        // The pod mounts the Secrets by name only: Helm must not start it before they exist; nor
+        // before its account may create job pods.
+        dependsOn: [
+          tokenSecret,
+          ...(cacheSecret === undefined ? [] : [cacheSecret]),
+          ...executorRbac,
+        ],
       },
     );
 

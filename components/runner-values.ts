@@ -331,6 +331,12 @@ export interface RunnerChartValuesInput {
   readonly metrics: boolean;
   /** Labels for the manager pod. */
   readonly podLabels: Readonly<Record<string, string>>;
+  /**
+   * The ServiceAccount the manager runs as, made by the caller, when job pods run in another
+   * namespace: the chart then creates no RBAC (its Role would land in the manager's namespace)
+   * and no ServiceAccount. Undefined: the chart makes both, for jobs in its own namespace.
+   */
+  readonly serviceAccountName?: string;
 }
 
 /** The gitlab-runner chart values this platform sets (names checked against chart 0.89.0). */
@@ -341,10 +347,10 @@ export interface RunnerChartValues {
   readonly unregisterRunners: boolean;
   readonly rbac: {
     readonly create: boolean;
-    readonly rules: readonly RunnerRbacRule[];
+    readonly rules?: readonly RunnerRbacRule[];
     readonly clusterWideAccess: boolean;
   };
-  readonly serviceAccount: { readonly create: boolean };
+  readonly serviceAccount: { readonly create: boolean; readonly name?: string };
   readonly runners: {
     readonly secret: string;
     readonly config: pulumi.Input<string>;
@@ -374,9 +380,17 @@ export function runnerChartValues(v: RunnerChartValuesInput): RunnerChartValues 
     // On uninstall, remove this runner manager from GitLab (for glrt- tokens: the manager entry,
     // not the runner, which Pulumi owns).
     unregisterRunners: true,
-    rbac: { create: true, rules: RUNNER_RBAC_RULES, clusterWideAccess: false },
-    // With rbac.create the chart asks for serviceAccount.create to be set explicitly.
-    serviceAccount: { create: true },
+    ...(v.serviceAccountName === undefined
+      ? {
+          rbac: { create: true, rules: RUNNER_RBAC_RULES, clusterWideAccess: false },
+          // With rbac.create the chart asks for serviceAccount.create to be set explicitly.
+          serviceAccount: { create: true },
+        }
+      : {
+          // Jobs run elsewhere: the Role and its binding are made there, for this account.
+          rbac: { create: false, clusterWideAccess: false },
+          serviceAccount: { create: false, name: v.serviceAccountName },
+        }),
     runners: {
       secret: v.tokenSecretName,
       config: v.config,

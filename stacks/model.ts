@@ -114,9 +114,20 @@ export interface AppNamespacesSettings {
 export interface RunnerSettings extends Required<
   Omit<
     GitLabRunnerArgs,
-    "namespace" | "gitlabUrl" | "projectId" | "groupId" | "cache" | "chartRepository"
+    | "namespace"
+    | "jobNamespace"
+    | "gitlabUrl"
+    | "projectId"
+    | "groupId"
+    | "cache"
+    | "chartRepository"
   >
 > {
+  /**
+   * Namespace of the job pods when not the managed namespace: `runner.jobs.namespace`, else
+   * `<namespace.name>-jobs` for a privileged runner; undefined: jobs run in the managed namespace.
+   */
+  readonly jobNamespace: string | undefined;
   readonly cache: RunnerCacheArgs | undefined;
   /** Where the chart comes from; the public repository when undefined. */
   readonly chartRepository: string | undefined;

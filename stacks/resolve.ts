@@ -14,6 +14,9 @@ import {
 import { RULES, RuleEntry, runRules } from "./rules";
 import { RawConfig, rawConfigSchema } from "./schema";
 
+/** The managed namespace's default name. */
+const MANAGED_NAMESPACE = "gitlab-managed-apps";
+
 /** Everything the config model is computed from: the stack's config, already read. */
 export interface ConfigSource {
   /** Pulumi project name (the config namespace). */
@@ -143,7 +146,7 @@ function resolve(source: ConfigSource, raw: RawConfig, url: URL | undefined): En
     gitlab,
     features: { ...d.features, ...stripUndefined(raw.features ?? {}) },
     namespace: {
-      name: raw.namespace?.name ?? "gitlab-managed-apps",
+      name: raw.namespace?.name ?? MANAGED_NAMESPACE,
       quota: { ...d.quota, ...stripUndefined(raw.namespace?.quota ?? {}) },
       limitRange: { ...d.limitRange, ...stripUndefined(raw.namespace?.limitRange ?? {}) },
     },
@@ -227,7 +230,12 @@ function resolveRunner(source: ConfigSource, raw: RawConfig): RunnerSettings {
   const env = raw.environment;
   const d = ENVIRONMENT_DEFAULTS[env];
   const r = raw.runner ?? {};
+  const privileged = r.privileged ?? false;
   return {
+    // Privileged jobs never share the manager's namespace (and its token's).
+    jobNamespace:
+      r.jobs?.namespace ??
+      (privileged ? `${raw.namespace?.name ?? MANAGED_NAMESPACE}-jobs` : undefined),
     scope: r.scope ?? "project",
     description: r.description ?? `${source.project}-${source.stack}`,
     tags: r.tags ?? ["kubernetes", env],
@@ -242,7 +250,7 @@ function resolveRunner(source: ConfigSource, raw: RawConfig): RunnerSettings {
     checkInterval: r.checkInterval ?? 3,
     pollTimeout: r.pollTimeout ?? 180,
     jobImage: r.jobImage ?? PINNED.jobImage,
-    privileged: r.privileged ?? false,
+    privileged,
     privilegedReason: r.privilegedReason,
     resources: {
       manager: resolveResources(r.resources?.manager, d.runnerResources.manager),

@@ -4,6 +4,7 @@ import {
   KEY_DOCS,
   chartRepository,
   chartVersion,
+  dnsLabel,
   nonEmpty,
   positiveInt,
   quantity,
@@ -64,6 +65,12 @@ const imageReference = z
   .register(KEY_DOCS, { type: "image reference" });
 
 const jobs = z.strictObject({
+  namespace: dnsLabel
+    .optional()
+    .describe(
+      "Namespace job pods run in, apart from the runner manager and its token in `namespace.name` (which then enforces Pod Security `restricted`). It enforces `privileged` for a privileged runner, else `baseline`, and gets `namespace.quota` and `namespace.limitRange` too; the executor's Role lives there. Without it jobs run in `namespace.name`, except a privileged runner's.",
+    )
+    .register(KEY_DOCS, { default: "`<namespace.name>-jobs` with `runner.privileged`, else none" }),
   automountServiceAccountToken: z
     .boolean()
     .optional()

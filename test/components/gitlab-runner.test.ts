@@ -23,6 +23,9 @@ const USER_RUNNER = "pulumi-nodejs:dynamic/gitlab:UserRunner";
 const SECRET = "kubernetes:core/v1:Secret";
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 const NAMESPACE = "kubernetes:core/v1:Namespace";
+const SERVICE_ACCOUNT = "kubernetes:core/v1:ServiceAccount";
+const ROLE = "kubernetes:rbac.authorization.k8s.io/v1:Role";
+const ROLE_BINDING = "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding";
 
 const resources = {
   manager: { cpuRequest: "50m", cpuLimit: "200m", memoryRequest: "64Mi", memoryLimit: "256Mi" },
@@ -390,6 +393,83 @@ describe("GitLabRunner", () => {
       privileged: false,
       allowPrivilegeEscalation: false,
     });
+  });
+
+  test("jobs in their own namespace: the executor's Role there, bound to the manager's own account; no chart RBAC", async () => {
+    const { resources: all } = await built({ ...base, privileged: true, jobNamespace: "ci-jobs" });
+    expect(all.countByType()).toEqual({
+      "pulumi:providers:kubernetes": 1,
+      [COMPONENT]: 1,
+      [USER_RUNNER]: 1,
+      [SECRET]: 1,
+      [SERVICE_ACCOUNT]: 1,
+      [ROLE]: 1,
+      [ROLE_BINDING]: 1,
+      [RELEASE]: 1,
+    });
+    const component = all.find(COMPONENT, "ci");
+    const account = all.find(SERVICE_ACCOUNT, "ci-manager");
+    expect(account.parent).toBe(component.urn);
+    expect(account.inputs).toEqual({
+      apiVersion: "v1",
+      kind: "ServiceAccount",
+      metadata: { name: "gitlab-runner-manager", namespace: "gitlab-managed-apps", labels },
+    });
+    const role = all.find(ROLE, "ci-executor");
+    expect(role.inputs).toEqual({
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "Role",
+      metadata: { name: "gitlab-runner-executor", namespace: "ci-jobs", labels },
+      rules: RUNNER_RBAC_RULES,
+    });
+    const binding = all.find(ROLE_BINDING, "ci-executor");
+    expect(binding.inputs).toEqual({
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "RoleBinding",
+      metadata: { name: "gitlab-runner-executor", namespace: "ci-jobs", labels },
+      roleRef: {
+        apiGroup: "rbac.authorization.k8s.io",
+        kind: "Role",
+        name: "gitlab-runner-executor",
+      },
+      subjects: [
+        { kind: "ServiceAccount", name: "gitlab-runner-manager", namespace: "gitlab-managed-apps" },
+      ],
+    });
+    const release = all.find(RELEASE, "ci-release");
+    // The manager and its token stay in the managed namespace; it may create job pods only
+    // once its Role exists.
+    expect(release.inputs["namespace"]).toBe("gitlab-managed-apps");
+    expect(release.dependencies).toEqual(
+      expect.arrayContaining([
+        account.urn,
+        role.urn,
+        binding.urn,
+        all.find(SECRET, "ci-token").urn,
+      ]),
+    );
+    const { values, config } = chartValues(all);
+    const v = values as unknown as Record<string, unknown>;
+    expect(v["rbac"]).toEqual({ create: false, clusterWideAccess: false });
+    expect(v["serviceAccount"]).toEqual({ create: false, name: "gitlab-runner-manager" });
+    expect(config).toEqual({
+      runners: [
+        {
+          kubernetes: {
+            ...kubernetesTable("ci-jobs"),
+            privileged: true,
+            allow_privilege_escalation: true,
+          },
+        },
+      ],
+    });
+  });
+
+  test("jobs in the managed namespace: the chart's own Role and account, nothing made here", async () => {
+    const { resources: all } = await built(base);
+    expect(all.has(SERVICE_ACCOUNT, "ci-manager")).toBe(false);
+    expect(all.has(ROLE, "ci-executor")).toBe(false);
+    expect(all.has(ROLE_BINDING, "ci-executor")).toBe(false);
   });
 
   test("the rotation marker replaces the runner, is in its maintenance note and on the manager pod", async () => {

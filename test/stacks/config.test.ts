@@ -242,6 +242,8 @@ describe("per-environment defaults", () => {
       credential: true,
     });
     expect(config.runner.accessLevel).toBe("not_protected");
+    // Jobs share the managed namespace unless privileged or told otherwise.
+    expect(config.runner.jobNamespace).toBeUndefined();
     // Jobs may reuse images already on the node in dev, and get no API token.
     expect(config.runner.jobs).toEqual({
       automountServiceAccountToken: false,
@@ -355,6 +357,16 @@ describe("per-environment defaults", () => {
     expect(config.apps[0]?.podDisruptionBudget).toBe(true);
     expect(config.runner.concurrent).toBe(2);
     expect(config.runner.accessLevel).toBe("ref_protected");
+  });
+
+  test("a privileged runner's jobs get a namespace of their own; config may name it", () => {
+    const jobs = (values: Record<string, unknown>) =>
+      parseEnvironmentConfig(source(values)).runner.jobNamespace;
+    expect(jobs({ runner: { privileged: true } })).toBe("gitlab-managed-apps-jobs");
+    expect(jobs({ namespace: { name: "ci" }, runner: { privileged: true } })).toBe("ci-jobs");
+    expect(jobs({ runner: { privileged: true, jobs: { namespace: "builds" } } })).toBe("builds");
+    expect(jobs({ runner: { jobs: { namespace: "builds" } } })).toBe("builds");
+    expect(jobs({ runner: { privileged: false } })).toBeUndefined();
   });
 });
 

@@ -614,6 +614,27 @@ const CASES: [string[], string, Partial<ConfigSource>, Record<string, unknown>, 
     ],
   ],
   [
+    ["namespaces.namespacesDistinct"],
+    "a runner jobs namespace that is the managed one",
+    {},
+    { runner: { jobs: { namespace: "gitlab-managed-apps" } } },
+    [
+      'runner.jobs.namespace: expected a namespace no other part of the stack uses (namespace.name is "gitlab-managed-apps" too), got "gitlab-managed-apps"',
+    ],
+  ],
+  [
+    ["namespaces.namespacesDistinct"],
+    "a privileged runner's default jobs namespace taken by an app",
+    {},
+    {
+      runner: { privileged: true },
+      apps: [app({ namespace: "gitlab-managed-apps-jobs" })],
+    },
+    [
+      'apps[0].namespace: expected a namespace no other part of the stack uses (runner.jobs.namespace is "gitlab-managed-apps-jobs" too), got "gitlab-managed-apps-jobs"',
+    ],
+  ],
+  [
     ["runner.reasonOnlyWhenPrivileged"],
     "a privileged reason without a privileged runner",
     {},
