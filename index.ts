@@ -135,6 +135,11 @@ export = async () => {
             ...config.runner,
             namespace: managed.name,
             jobNamespace: runnerJobs?.name,
+            // Job pods reach cluster DNS and the world outside the cluster, nothing inside it.
+            jobNetwork: {
+              clusterCidrs: config.namespace.network.clusterCidrs,
+              dns: config.appNamespaces.network.dns,
+            },
             gitlabUrl: gitlab.url,
             projectId: config.runner.scope === "project" ? gitlab.projectId : undefined,
             groupId: config.runner.scope === "group" ? gitlab.groupId : undefined,

@@ -4,12 +4,15 @@ import { chartSource, chartSourceProblem } from "./helm-source";
 import { RunnerType, UserRunner, validateRunnerTarget } from "./gitlab";
 import { standardLabels } from "./labels";
 import {
+  CIDR,
   RunnerCacheSettings,
+  RunnerJobNetwork,
   RunnerJobPolicy,
   RunnerResources,
   RunnerToleration,
   RUNNER_RBAC_RULES,
   imageAllowed,
+  jobNetworkPolicySpec,
   runnerChartValues,
   runnerConfigToml,
 } from "./runner-values";
@@ -36,6 +39,8 @@ export const CACHE_SECRET_NAME = "gitlab-runner-cache-s3";
 export const MANAGER_SERVICE_ACCOUNT = "gitlab-runner-manager";
 /** The Role (and RoleBinding) of the executor in a separate jobs namespace. */
 export const JOBS_ROLE_NAME = "gitlab-runner-executor";
+/** The job pods' NetworkPolicy. */
+export const JOBS_NETWORK_POLICY_NAME = "gitlab-runner-jobs-egress";
 /** Seconds Helm waits for the runner to become ready before rolling back. */
 export const RELEASE_TIMEOUT_SECONDS = 600;
 
@@ -117,6 +122,11 @@ export interface GitLabRunnerArgs {
    * `DEFAULT_JOB_POLICY`: no token, any image, the cluster's pull policy.
    */
   readonly jobs?: RunnerJobPolicy;
+  /**
+   * A NetworkPolicy for job pods where they run: cluster DNS and the world outside the cluster
+   * only (see `jobNetworkPolicySpec`). None when omitted.
+   */
+  readonly jobNetwork?: RunnerJobNetwork;
 }
 
 const RUNNER_TYPES: Readonly<Record<GitLabRunnerArgs["scope"], RunnerType>> = {
@@ -245,6 +255,21 @@ export class GitLabRunner extends pulumi.ComponentResource {
         { parent: this },
       );
       executorRbac.push(account, role, binding);
+    }
+
+    if (args.jobNetwork !== undefined) {
+      new k8s.networking.v1.NetworkPolicy(
+        `${name}-jobs-egress`,
+        {
+          metadata: {
+            name: JOBS_NETWORK_POLICY_NAME,
+            namespace: jobNamespace ?? args.namespace,
+            labels,
+          },
+          spec: jobNetworkPolicySpec(args.jobNetwork),
+        },
+        { parent: this },
+      );
     }
 
     // config.toml must hold the namespace as a literal string.
@@ -400,6 +425,13 @@ export function gitLabRunnerArgsProblems(args: GitLabRunnerArgs): string[] {
       }
     });
   }
+  (args.jobNetwork?.clusterCidrs ?? []).forEach((cidr, i) => {
+    if (!CIDR.test(cidr)) {
+      problems.push(
+        `jobNetwork.clusterCidrs[${i}]: expected a CIDR such as 10.96.0.0/12 or fd00::/8, got ${JSON.stringify(cidr)}`,
+      );
+    }
+  });
   try {
     // Everything of config.toml but the namespace is known now: build it once to check.
     runnerConfigToml(tomlSettings(args, "namespace"));

@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { stringify } from "smol-toml";
 import { ContainerResources, resourceRequirements } from "./container-resources";
+import { PART_OF } from "./labels";
 
 /**
  * Pure builders for the GitLab Runner: the `config.toml` template the chart registers the runner
@@ -117,6 +118,81 @@ function segmentsMatch(pattern: readonly string[], name: readonly string[]): boo
   return re.test(first) && segmentsMatch(rest, others);
 }
 
+/**
+ * Labels every job pod carries (`pod_labels`; jobs cannot change them without
+ * `pod_labels_overwrite_allowed`, which this platform never sets): the job pods' NetworkPolicy
+ * selects them.
+ */
+export const JOB_POD_LABELS: Readonly<Record<string, string>> = {
+  "app.kubernetes.io/part-of": PART_OF,
+  "app.kubernetes.io/component": "ci-job",
+};
+
+/** The cloud metadata addresses (AWS, GCP, Azure, OpenStack…; AWS's IPv6 one), never for jobs. */
+export const METADATA_CIDRS = { ipv4: "169.254.169.254/32", ipv6: "fd00:ec2::254/128" } as const;
+
+/** An IPv4 or IPv6 CIDR, e.g. `10.96.0.0/12`, `fd00::/8`. */
+export const CIDR =
+  /^((\d{1,3}\.){3}\d{1,3}\/(3[0-2]|[12]?\d)|[0-9a-f:]*:[0-9a-f:]*\/(12[0-8]|1[01]\d|[1-9]?\d))$/;
+
+/** Where job pods may not connect, and where cluster DNS runs. */
+export interface RunnerJobNetwork {
+  /**
+   * The cluster's pod and Service CIDRs (and anything else jobs must not reach), IPv4 and IPv6:
+   * excepted from the outside world job pods may reach.
+   */
+  readonly clusterCidrs: readonly string[];
+  /** Where cluster DNS runs: its namespace and its pods' labels (`k8s-app: kube-dns`). */
+  readonly dns: {
+    readonly namespace: string;
+    readonly podLabels: Readonly<Record<string, string>>;
+  };
+}
+
+/**
+ * The NetworkPolicy of job pods (selected by {@link JOB_POD_LABELS}): egress only to cluster DNS
+ * and to addresses outside the cluster (GitLab, the registry, package mirrors): `0.0.0.0/0` and
+ * `::/0` except `clusterCidrs` and the cloud metadata address. Pods and Services of the cluster,
+ * the runner manager's metrics port among them, are therefore out of reach (Services are
+ * matched after their address is translated to a pod's, which the pod CIDR excepts; CNIs such as
+ * Cilium never match cluster pods by ipBlock at all). Ingress is left alone: job pods serve
+ * nothing, and the executor reaches them through the API server (exec, attach), not the pod
+ * network.
+ */
+export function jobNetworkPolicySpec(
+  network: RunnerJobNetwork,
+): k8s.types.input.networking.v1.NetworkPolicySpec {
+  const ipv6 = (cidr: string) => cidr.includes(":");
+  const v4 = network.clusterCidrs.filter((c) => !ipv6(c));
+  const v6 = network.clusterCidrs.filter(ipv6);
+  return {
+    podSelector: { matchLabels: { ...JOB_POD_LABELS } },
+    policyTypes: ["Egress"],
+    egress: [
+      {
+        to: [
+          {
+            namespaceSelector: {
+              matchLabels: { "kubernetes.io/metadata.name": network.dns.namespace },
+            },
+            podSelector: { matchLabels: { ...network.dns.podLabels } },
+          },
+        ],
+        ports: [
+          { protocol: "UDP", port: 53 },
+          { protocol: "TCP", port: 53 },
+        ],
+      },
+      {
+        to: [
+          { ipBlock: { cidr: "0.0.0.0/0", except: [...v4, METADATA_CIDRS.ipv4] } },
+          { ipBlock: { cidr: "::/0", except: [...v6, METADATA_CIDRS.ipv6] } },
+        ],
+      },
+    ],
+  };
+}
+
 /** What the runner's `config.toml` template is built from. */
 export interface RunnerTomlSettings {
   /** Namespace the Kubernetes executor creates job pods in. */
@@ -225,6 +301,7 @@ export function runnerConfigToml(s: RunnerTomlSettings): string {
       ? { allowed_pull_policies: [...jobs.allowedPullPolicies] }
       : {}),
     ...(jobs.helperImage === undefined ? {} : { helper_image: jobs.helperImage }),
+    pod_labels: { ...JOB_POD_LABELS },
     privileged: s.privileged,
     // Kubernetes rejects privileged containers that forbid privilege escalation.
     allow_privilege_escalation: s.privileged,

@@ -92,6 +92,8 @@ export interface NamespaceSettings {
   readonly quota: NamespaceQuota;
   /** LimitRange defaults for containers that don't set their own. */
   readonly limitRange: NamespaceLimitRange;
+  /** The runner job pods' NetworkPolicy: what they may not reach besides the metadata address. */
+  readonly network: { readonly clusterCidrs: readonly string[] };
 }
 
 /**
@@ -116,6 +118,7 @@ export interface RunnerSettings extends Required<
     GitLabRunnerArgs,
     | "namespace"
     | "jobNamespace"
+    | "jobNetwork"
     | "gitlabUrl"
     | "projectId"
     | "groupId"

@@ -14,6 +14,19 @@ import {
 import { RULES, RuleEntry, runRules } from "./rules";
 import { RawConfig, rawConfigSchema } from "./schema";
 
+/**
+ * What job pods may not reach by default: every private, shared (CGNAT) and unique-local range,
+ * wherever a cluster may put its pods and Services. A stack whose GitLab, registry or mirrors
+ * live on such addresses names its pod and Service CIDRs instead.
+ */
+const PRIVATE_CIDRS = [
+  "10.0.0.0/8",
+  "172.16.0.0/12",
+  "192.168.0.0/16",
+  "100.64.0.0/10",
+  "fc00::/7",
+];
+
 /** The managed namespace's default name. */
 const MANAGED_NAMESPACE = "gitlab-managed-apps";
 
@@ -149,6 +162,7 @@ function resolve(source: ConfigSource, raw: RawConfig, url: URL | undefined): En
       name: raw.namespace?.name ?? MANAGED_NAMESPACE,
       quota: { ...d.quota, ...stripUndefined(raw.namespace?.quota ?? {}) },
       limitRange: { ...d.limitRange, ...stripUndefined(raw.namespace?.limitRange ?? {}) },
+      network: { clusterCidrs: raw.namespace?.network?.clusterCidrs ?? [...PRIVATE_CIDRS] },
     },
     appNamespaces: {
       quota: { ...d.appQuota, ...stripUndefined(raw.appNamespaces?.quota ?? {}) },

@@ -90,8 +90,55 @@ function kubernetesTable(namespace = "gitlab-managed-apps") {
       allow_privilege_escalation: false,
       capabilities: { drop: ["ALL"] },
     },
+    pod_labels: {
+      "app.kubernetes.io/part-of": "gitlab-cd-platform",
+      "app.kubernetes.io/component": "ci-job",
+    },
   };
 }
+
+const NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
+
+const jobNetwork = {
+  clusterCidrs: ["10.244.0.0/16", "10.96.0.0/12", "fd00:10:244::/56"],
+  dns: { namespace: "kube-system", podLabels: { "k8s-app": "kube-dns" } },
+};
+
+/** The job pods' NetworkPolicy spec for {@link jobNetwork}. */
+const jobPolicySpec = {
+  podSelector: {
+    matchLabels: {
+      "app.kubernetes.io/part-of": "gitlab-cd-platform",
+      "app.kubernetes.io/component": "ci-job",
+    },
+  },
+  policyTypes: ["Egress"],
+  egress: [
+    {
+      to: [
+        {
+          namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } },
+          podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
+        },
+      ],
+      ports: [
+        { protocol: "UDP", port: 53 },
+        { protocol: "TCP", port: 53 },
+      ],
+    },
+    {
+      to: [
+        {
+          ipBlock: {
+            cidr: "0.0.0.0/0",
+            except: ["10.244.0.0/16", "10.96.0.0/12", "169.254.169.254/32"],
+          },
+        },
+        { ipBlock: { cidr: "::/0", except: ["fd00:10:244::/56", "fd00:ec2::254/128"] } },
+      ],
+    },
+  ],
+};
 
 /** Records a GitLabRunner named `name`; the error message instead when the constructor throws. */
 function build(args: GitLabRunnerArgs, name = "ci") {
@@ -465,6 +512,40 @@ describe("GitLabRunner", () => {
     });
   });
 
+  test("job pods' NetworkPolicy: DNS and the world outside the cluster, in the namespace they run in", async () => {
+    const shared = await built({ ...base, jobNetwork });
+    const policy = shared.resources.find(NETWORK_POLICY, "ci-jobs-egress");
+    expect(policy.parent).toBe(shared.resources.find(COMPONENT, "ci").urn);
+    expect(policy.inputs).toEqual({
+      apiVersion: "networking.k8s.io/v1",
+      kind: "NetworkPolicy",
+      metadata: { name: "gitlab-runner-jobs-egress", namespace: "gitlab-managed-apps", labels },
+      spec: jobPolicySpec,
+    });
+    const own = await built({ ...base, jobNetwork, jobNamespace: "ci-jobs" });
+    expect(own.resources.find(NETWORK_POLICY, "ci-jobs-egress").inputs["metadata"]).toEqual({
+      name: "gitlab-runner-jobs-egress",
+      namespace: "ci-jobs",
+      labels,
+    });
+    // IPv4 only: the IPv6 block still refuses the metadata address.
+    const v4 = await built({
+      ...base,
+      jobNetwork: { ...jobNetwork, clusterCidrs: ["10.0.0.0/8"] },
+    });
+    expect(
+      (v4.resources.find(NETWORK_POLICY, "ci-jobs-egress").inputs["spec"] as typeof jobPolicySpec)
+        .egress[1],
+    ).toEqual({
+      to: [
+        { ipBlock: { cidr: "0.0.0.0/0", except: ["10.0.0.0/8", "169.254.169.254/32"] } },
+        { ipBlock: { cidr: "::/0", except: ["fd00:ec2::254/128"] } },
+      ],
+    });
+    // Without jobNetwork, none.
+    expect((await built(base)).resources.has(NETWORK_POLICY, "ci-jobs-egress")).toBe(false);
+  });
+
   test("jobs in the managed namespace: the chart's own Role and account, nothing made here", async () => {
     const { resources: all } = await built(base);
     expect(all.has(SERVICE_ACCOUNT, "ci-manager")).toBe(false);
@@ -541,6 +622,12 @@ describe("GitLabRunner", () => {
         },
       },
       'GitLabRunner "ci": cache.serverAddress: expected host[:port] without a scheme, got "https://s3.amazonaws.com"',
+    ],
+    [
+      "a cluster CIDR that is not one",
+      { jobNetwork: { ...jobNetwork, clusterCidrs: ["10.96.0.0", "10.0.0.0/33"] } },
+      'GitLabRunner "ci": jobNetwork.clusterCidrs[0]: expected a CIDR such as 10.96.0.0/12 or fd00::/8, got "10.96.0.0"\n' +
+        'GitLabRunner "ci": jobNetwork.clusterCidrs[1]: expected a CIDR such as 10.96.0.0/12 or fd00::/8, got "10.0.0.0/33"',
     ],
     [
       "a toleration without key",

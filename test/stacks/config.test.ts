@@ -171,6 +171,11 @@ describe("shape checks name the key path and what was expected", () => {
       'runner.jobs.helperImage: expected an image such as registry.example.com/group/image:tag or image:tag@sha256:<64 hex>, got "gitlab-runner-helper:v19@sha256:abc"',
     ],
     [
+      "a cluster CIDR without its prefix length",
+      { namespace: { network: { clusterCidrs: ["10.96.0.0"] } } },
+      'namespace.network.clusterCidrs[0]: expected an IPv4 or IPv6 CIDR such as 10.96.0.0/12 or fd00::/8, got "10.96.0.0"',
+    ],
+    [
       "an unknown pull policy",
       { runner: { jobs: { pullPolicy: ["IfNotPresent"] } } },
       'runner.jobs.pullPolicy[0]: expected one of "always", "if-not-present", "never", got "IfNotPresent"',
@@ -242,6 +247,10 @@ describe("per-environment defaults", () => {
       credential: true,
     });
     expect(config.runner.accessLevel).toBe("not_protected");
+    // Job pods may not reach any private address unless the stack names its cluster's ranges.
+    expect(config.namespace.network).toEqual({
+      clusterCidrs: ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7"],
+    });
     // Jobs share the managed namespace unless privileged or told otherwise.
     expect(config.runner.jobNamespace).toBeUndefined();
     // Jobs may reuse images already on the node in dev, and get no API token.

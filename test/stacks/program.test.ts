@@ -196,6 +196,40 @@ describe.each(STACKS)("stack %s", (stack) => {
     }
   });
 
+  test("runner job pods reach cluster DNS and the outside, not the cluster nor the metadata address", () => {
+    const policy = byObjectName(
+      run(stack).resources,
+      "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+      "gitlab-runner-jobs-egress",
+      "gitlab-managed-apps",
+    );
+    const spec = policy.inputs["spec"] as {
+      podSelector: unknown;
+      policyTypes: string[];
+      egress: { to: { ipBlock?: { cidr: string; except: string[] } }[] }[];
+    };
+    expect(spec.podSelector).toEqual({
+      matchLabels: {
+        "app.kubernetes.io/part-of": "gitlab-cd-platform",
+        "app.kubernetes.io/component": "ci-job",
+      },
+    });
+    expect(spec.policyTypes).toEqual(["Egress"]);
+    expect(spec.egress[1]?.to.map((t) => t.ipBlock)).toEqual([
+      {
+        cidr: "0.0.0.0/0",
+        except: [
+          "10.0.0.0/8",
+          "172.16.0.0/12",
+          "192.168.0.0/16",
+          "100.64.0.0/10",
+          "169.254.169.254/32",
+        ],
+      },
+      { cidr: "::/0", except: ["fc00::/7", "fd00:ec2::254/128"] },
+    ]);
+  });
+
   test("the runner Release mounts the token Secret by name, after it, and its values hold no token", () => {
     const { resources } = run(stack);
     const secret = byObjectName(
@@ -574,6 +608,13 @@ describe("variants of the dev stack", () => {
     const kubernetes = (
       parseToml(values.runners.config) as { runners: { kubernetes: Record<string, unknown> }[] }
     ).runners[0]?.kubernetes;
+    // Their NetworkPolicy goes with them.
+    byObjectName(
+      r.resources,
+      "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+      "gitlab-runner-jobs-egress",
+      "gitlab-managed-apps-jobs",
+    );
     expect(kubernetes).toMatchObject({
       namespace: "gitlab-managed-apps-jobs",
       privileged: true,
