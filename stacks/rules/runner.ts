@@ -169,6 +169,20 @@ export const unpinnedReasonOnlyWhenUnpinned: Rule = {
       : [],
 };
 
+/** A privileged runner's default jobs namespace, `<namespace.name>-jobs`, must still be a name. */
+export const jobNamespaceFits: Rule = {
+  name: "runner.jobNamespaceFits",
+  paths: ["runner.jobs.namespace"],
+  check: (config) => {
+    const name = config.runner.jobNamespace;
+    return config.features.runner && name !== undefined && name.length > 63
+      ? [
+          `runner.jobs.namespace: expected a namespace name of at most 63 characters (the default <namespace.name>-jobs is longer: name one), got ${JSON.stringify(name)}`,
+        ]
+      : [];
+  },
+};
+
 /** The rules of this area. */
 export const runnerRules: readonly RuleEntry[] = [
   privilegedNeedsReason,
@@ -179,6 +193,7 @@ export const runnerRules: readonly RuleEntry[] = [
   pullPolicyAllowed,
   imagesPinned,
   unpinnedReasonOnlyWhenUnpinned,
+  jobNamespaceFits,
   eachItem("runner.tolerations", (config) => config.runner.tolerations, [
     existsTolerationWithoutValue,
     equalTolerationNeedsKey,

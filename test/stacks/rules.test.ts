@@ -635,6 +635,18 @@ const CASES: [string[], string, Partial<ConfigSource>, Record<string, unknown>, 
     ],
   ],
   [
+    ["runner.jobNamespaceFits"],
+    "a privileged runner whose default jobs namespace is too long a name",
+    {},
+    {
+      namespace: { name: "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn" },
+      runner: { privileged: true },
+    },
+    [
+      'runner.jobs.namespace: expected a namespace name of at most 63 characters (the default <namespace.name>-jobs is longer: name one), got "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn-jobs"',
+    ],
+  ],
+  [
     ["runner.reasonOnlyWhenPrivileged"],
     "a privileged reason without a privileged runner",
     {},
