@@ -59,21 +59,39 @@ export = async () => {
   });
   const opts = { provider: cluster };
 
-  // The managed namespace holds the runner and its job pods. Job images commonly run as root, so it
-  // enforces `baseline` (`privileged` for a privileged runner) and warns at `restricted`.
+  // The managed namespace holds the runner manager and its token, and the job pods unless they
+  // have a namespace of their own (always for a privileged runner). Job images commonly run as
+  // root, so a namespace with job pods enforces `baseline` (`privileged` for a privileged runner's
+  // own jobs namespace) and warns at `restricted`; without job pods the manager's enforces
+  // `restricted`, which the manager meets.
+  const jobNamespaceName = config.runner.jobNamespace;
   const managed = features.runner
     ? new PlatformNamespace(
         "managed",
         {
           name: config.namespace.name,
           component: "gitlab-managed-apps",
-          podSecurity: config.runner.privileged ? "privileged" : "baseline",
+          podSecurity: jobNamespaceName === undefined ? "baseline" : "restricted",
           quota: config.namespace.quota,
           limitRange: config.namespace.limitRange,
         },
         opts,
       )
     : undefined;
+  const runnerJobs =
+    features.runner && jobNamespaceName !== undefined
+      ? new PlatformNamespace(
+          "runner-jobs",
+          {
+            name: jobNamespaceName,
+            component: "gitlab-runner-jobs",
+            podSecurity: config.runner.privileged ? "privileged" : "baseline",
+            quota: config.namespace.quota,
+            limitRange: config.namespace.limitRange,
+          },
+          opts,
+        )
+      : undefined;
 
   // agentk runs apart from the runner: job pods (which may create pods and read Secrets in their
   // namespace) must never run as the agent's ServiceAccount or read its token.
@@ -116,6 +134,12 @@ export = async () => {
           {
             ...config.runner,
             namespace: managed.name,
+            jobNamespace: runnerJobs?.name,
+            // Job pods reach cluster DNS and the world outside the cluster, nothing inside it.
+            jobNetwork: {
+              clusterCidrs: config.namespace.network.clusterCidrs,
+              dns: config.appNamespaces.network.dns,
+            },
             gitlabUrl: gitlab.url,
             projectId: config.runner.scope === "project" ? gitlab.projectId : undefined,
             groupId: config.runner.scope === "group" ? gitlab.groupId : undefined,

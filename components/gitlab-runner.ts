@@ -4,9 +4,15 @@ import { chartSource, chartSourceProblem } from "./helm-source";
 import { RunnerType, UserRunner, validateRunnerTarget } from "./gitlab";
 import { standardLabels } from "./labels";
 import {
+  CIDR,
   RunnerCacheSettings,
+  RunnerJobNetwork,
+  RunnerJobPolicy,
   RunnerResources,
   RunnerToleration,
+  RUNNER_RBAC_RULES,
+  imageAllowed,
+  jobNetworkPolicySpec,
   runnerChartValues,
   runnerConfigToml,
 } from "./runner-values";
@@ -26,6 +32,15 @@ export const RELEASE_NAME = "gitlab-runner";
 export const TOKEN_SECRET_NAME = "gitlab-runner-token";
 /** Secret with the S3 cache keys, fixed: the chart's `runners.cache.secretName` names it. */
 export const CACHE_SECRET_NAME = "gitlab-runner-cache-s3";
+/**
+ * The manager's ServiceAccount when job pods run in their own namespace, made by this component
+ * (not the chart's `gitlab-runner`, so switching to a jobs namespace does not fight Helm over it).
+ */
+export const MANAGER_SERVICE_ACCOUNT = "gitlab-runner-manager";
+/** The Role (and RoleBinding) of the executor in a separate jobs namespace. */
+export const JOBS_ROLE_NAME = "gitlab-runner-executor";
+/** The job pods' NetworkPolicy. */
+export const JOBS_NETWORK_POLICY_NAME = "gitlab-runner-jobs-egress";
 /** Seconds Helm waits for the runner to become ready before rolling back. */
 export const RELEASE_TIMEOUT_SECONDS = 600;
 
@@ -39,8 +54,15 @@ export interface RunnerCacheArgs extends RunnerCacheSettings {
 
 /** Arguments of {@link GitLabRunner}. Required unless a default is stated. */
 export interface GitLabRunnerArgs {
-  /** The managed namespace: the Helm release's and the job pods' namespace. */
+  /** The managed namespace: the Helm release's (the manager's and its token's) namespace. */
   readonly namespace: pulumi.Input<string>;
+  /**
+   * Where job pods run, when not in `namespace` (which it must then differ from): privileged
+   * jobs get a privileged namespace of their own, away from the manager and its token. The
+   * executor's Role and RoleBinding are made there, for the manager's own ServiceAccount
+   * ({@link MANAGER_SERVICE_ACCOUNT}). Default `namespace`.
+   */
+  readonly jobNamespace?: pulumi.Input<string>;
   /** GitLab base URL, e.g. `https://gitlab.example.com`. */
   readonly gitlabUrl: string;
   /** Who the runner serves: `project` (needs `projectId`), `group` (needs `groupId`) or `instance`. */
@@ -95,6 +117,16 @@ export interface GitLabRunnerArgs {
   readonly rotation: string;
   /** Whether the manager serves Prometheus metrics. Default `false`. */
   readonly metrics?: boolean;
+  /**
+   * What job pods may run and hold: ServiceAccount token, allowed images, pull policies. Default
+   * `DEFAULT_JOB_POLICY`: no token, any image, the cluster's pull policy.
+   */
+  readonly jobs?: RunnerJobPolicy;
+  /**
+   * A NetworkPolicy for job pods where they run: cluster DNS and the world outside the cluster
+   * only (see `jobNetworkPolicySpec`). None when omitted.
+   */
+  readonly jobNetwork?: RunnerJobNetwork;
 }
 
 const RUNNER_TYPES: Readonly<Record<GitLabRunnerArgs["scope"], RunnerType>> = {
@@ -186,9 +218,63 @@ export class GitLabRunner extends pulumi.ComponentResource {
             { parent: this },
           );
 
+    // Job pods in their own namespace: the executor's Role there, bound to the manager's account.
+    const jobNamespace = args.jobNamespace;
+    const executorRbac: pulumi.Resource[] = [];
+    if (jobNamespace !== undefined) {
+      const account = new k8s.core.v1.ServiceAccount(
+        `${name}-manager`,
+        { metadata: { name: MANAGER_SERVICE_ACCOUNT, namespace: args.namespace, labels } },
+        { parent: this },
+      );
+      const role = new k8s.rbac.v1.Role(
+        `${name}-executor`,
+        {
+          metadata: { name: JOBS_ROLE_NAME, namespace: jobNamespace, labels },
+          rules: RUNNER_RBAC_RULES.map((r) => ({
+            apiGroups: [...r.apiGroups],
+            resources: [...r.resources],
+            verbs: [...r.verbs],
+          })),
+        },
+        { parent: this },
+      );
+      const binding = new k8s.rbac.v1.RoleBinding(
+        `${name}-executor`,
+        {
+          metadata: { name: JOBS_ROLE_NAME, namespace: jobNamespace, labels },
+          roleRef: {
+            apiGroup: "rbac.authorization.k8s.io",
+            kind: "Role",
+            name: role.metadata.name,
+          },
+          subjects: [
+            { kind: "ServiceAccount", name: account.metadata.name, namespace: args.namespace },
+          ],
+        },
+        { parent: this },
+      );
+      executorRbac.push(account, role, binding);
+    }
+
+    if (args.jobNetwork !== undefined) {
+      new k8s.networking.v1.NetworkPolicy(
+        `${name}-jobs-egress`,
+        {
+          metadata: {
+            name: JOBS_NETWORK_POLICY_NAME,
+            namespace: jobNamespace ?? args.namespace,
+            labels,
+          },
+          spec: jobNetworkPolicySpec(args.jobNetwork),
+        },
+        { parent: this },
+      );
+    }
+
     // config.toml must hold the namespace as a literal string.
     const config = pulumi
-      .output(args.namespace)
+      .output(jobNamespace ?? args.namespace)
       .apply((namespace) => runnerConfigToml(tomlSettings(args, namespace)));
 
     this.release = new k8s.helm.v3.Release(
@@ -210,6 +296,7 @@ export class GitLabRunner extends pulumi.ComponentResource {
           rotation: args.rotation,
           metrics: args.metrics ?? false,
           podLabels: labels,
+          ...(jobNamespace === undefined ? {} : { serviceAccountName: MANAGER_SERVICE_ACCOUNT }),
         }),
         // Wait for the manager to be ready (registered); roll back a release that never gets there.
         atomic: true,
@@ -219,8 +306,13 @@ export class GitLabRunner extends pulumi.ComponentResource {
       },
       {
         parent: this,
-        // The pod mounts the Secrets by name only: Helm must not start it before they exist.
-        dependsOn: cacheSecret === undefined ? [tokenSecret] : [tokenSecret, cacheSecret],
+        // The pod mounts the Secrets by name only: Helm must not start it before they exist; nor
+        // before its account may create job pods.
+        dependsOn: [
+          tokenSecret,
+          ...(cacheSecret === undefined ? [] : [cacheSecret]),
+          ...executorRbac,
+        ],
       },
     );
 
@@ -257,6 +349,7 @@ function tomlSettings(
     resources: args.resources,
     nodeSelector: args.nodeSelector ?? {},
     tolerations: args.tolerations ?? [],
+    jobs: args.jobs,
     cache:
       cache === undefined
         ? undefined
@@ -312,6 +405,33 @@ export function gitLabRunnerArgsProblems(args: GitLabRunnerArgs): string[] {
       `cache.serverAddress: expected host[:port] without a scheme, got ${JSON.stringify(args.cache.serverAddress)}`,
     );
   }
+  const jobs = args.jobs;
+  if (
+    jobs !== undefined &&
+    jobs.allowedImages.length > 0 &&
+    !imageAllowed(args.jobImage, jobs.allowedImages)
+  ) {
+    // Jobs that name no image run the default one: the runner would refuse them all.
+    problems.push(
+      `jobImage: expected an image jobs.allowedImages allows (${jobs.allowedImages.join(", ")}), got ${JSON.stringify(args.jobImage)}`,
+    );
+  }
+  if (jobs !== undefined && jobs.allowedPullPolicies.length > 0) {
+    jobs.pullPolicy.forEach((policy, i) => {
+      if (!jobs.allowedPullPolicies.includes(policy)) {
+        problems.push(
+          `jobs.pullPolicy[${i}]: expected one of jobs.allowedPullPolicies (${jobs.allowedPullPolicies.join(", ")}), got ${JSON.stringify(policy)}`,
+        );
+      }
+    });
+  }
+  (args.jobNetwork?.clusterCidrs ?? []).forEach((cidr, i) => {
+    if (!CIDR.test(cidr)) {
+      problems.push(
+        `jobNetwork.clusterCidrs[${i}]: expected a CIDR such as 10.96.0.0/12 or fd00::/8, got ${JSON.stringify(cidr)}`,
+      );
+    }
+  });
   try {
     // Everything of config.toml but the namespace is known now: build it once to check.
     runnerConfigToml(tomlSettings(args, "namespace"));

@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { stringify } from "smol-toml";
 import { ContainerResources, resourceRequirements } from "./container-resources";
+import { PART_OF } from "./labels";
 
 /**
  * Pure builders for the GitLab Runner: the `config.toml` template the chart registers the runner
@@ -45,6 +46,153 @@ export interface RunnerCacheSettings {
   readonly insecure: boolean;
 }
 
+/** How the runner pulls an image: `pull_policy` and `allowed_pull_policies` values. */
+export const PULL_POLICIES = ["always", "if-not-present", "never"] as const;
+/** One of {@link PULL_POLICIES}. */
+export type PullPolicy = (typeof PULL_POLICIES)[number];
+
+/** What job pods may run and hold. */
+export interface RunnerJobPolicy {
+  /**
+   * Mount the job pod's ServiceAccount token (`automount_service_account_token`). Off unless a
+   * job really talks to the Kubernetes API: the token is an identity in the job namespace.
+   */
+  readonly automountServiceAccountToken: boolean;
+  /**
+   * Images jobs may name (`allowed_images`): GitLab Runner's doublestar globs over the image as
+   * the job writes it (`*` stays within one `/` segment, `**` spans segments). Any image when empty.
+   */
+  readonly allowedImages: readonly string[];
+  /** Pull policies the runner uses when a job names none (`pull_policy`); the cluster's when empty. */
+  readonly pullPolicy: readonly PullPolicy[];
+  /** Pull policies jobs and `pullPolicy` may use (`allowed_pull_policies`); `pullPolicy` when empty. */
+  readonly allowedPullPolicies: readonly PullPolicy[];
+  /** The helper image of job pods (`helper_image`); the runner's own for its version when omitted. */
+  readonly helperImage?: string;
+}
+
+/** Whether `image` names a digest (`…@sha256:<64 hex>`), so what runs cannot change under it. */
+export function pinnedByDigest(image: string): boolean {
+  return /@sha256:[a-f0-9]{64}$/.test(image);
+}
+
+/** Job pods' defaults where the caller gives none: no token, any image, the cluster's pulls. */
+export const DEFAULT_JOB_POLICY: RunnerJobPolicy = {
+  automountServiceAccountToken: false,
+  allowedImages: [],
+  pullPolicy: [],
+  allowedPullPolicies: [],
+};
+
+/**
+ * Whether `image` matches one of `patterns` the way GitLab Runner's `allowed_images` does
+ * (doublestar `Match`, `/` the separator): `**` as a whole segment matches any number of
+ * segments, `*` any characters but `/`, `?` one character but `/`. Patterns use no `[...]` or
+ * `{a,b}` (the config schema refuses them).
+ */
+export function imageAllowed(image: string, patterns: readonly string[]): boolean {
+  return patterns.some((pattern) => segmentsMatch(pattern.split("/"), image.split("/")));
+}
+
+function segmentsMatch(pattern: readonly string[], name: readonly string[]): boolean {
+  const [head, ...rest] = pattern;
+  if (head === undefined) {
+    return name.length === 0;
+  }
+  if (head === "**") {
+    // Zero or more whole segments.
+    return name.some((_, i) => segmentsMatch(rest, name.slice(i))) || segmentsMatch(rest, []);
+  }
+  const [first, ...others] = name;
+  if (first === undefined) {
+    return false;
+  }
+  const re = new RegExp(
+    `^${head
+      .split("")
+      .map((c) =>
+        c === "*" ? "[^/]*" : c === "?" ? "[^/]" : c.replace(/[.+^${}()|[\]\\]/g, "\\$&"),
+      )
+      .join("")}$`,
+  );
+  return re.test(first) && segmentsMatch(rest, others);
+}
+
+/**
+ * Labels every job pod carries (`pod_labels`; jobs cannot change them without
+ * `pod_labels_overwrite_allowed`, which this platform never sets): the job pods' NetworkPolicy
+ * selects them.
+ */
+export const JOB_POD_LABELS: Readonly<Record<string, string>> = {
+  "app.kubernetes.io/part-of": PART_OF,
+  "app.kubernetes.io/component": "ci-job",
+};
+
+/** The cloud metadata addresses (AWS, GCP, Azure, OpenStack…; AWS's IPv6 one), never for jobs. */
+export const METADATA_CIDRS = { ipv4: "169.254.169.254/32", ipv6: "fd00:ec2::254/128" } as const;
+
+/** An IPv4 or IPv6 CIDR, e.g. `10.96.0.0/12`, `fd00::/8`. */
+export const CIDR =
+  /^((\d{1,3}\.){3}\d{1,3}\/(3[0-2]|[12]?\d)|[0-9a-f:]*:[0-9a-f:]*\/(12[0-8]|1[01]\d|[1-9]?\d))$/;
+
+/** Where job pods may not connect, and where cluster DNS runs. */
+export interface RunnerJobNetwork {
+  /**
+   * The cluster's pod and Service CIDRs (and anything else jobs must not reach), IPv4 and IPv6:
+   * excepted from the outside world job pods may reach.
+   */
+  readonly clusterCidrs: readonly string[];
+  /** Where cluster DNS runs: its namespace and its pods' labels (`k8s-app: kube-dns`). */
+  readonly dns: {
+    readonly namespace: string;
+    readonly podLabels: Readonly<Record<string, string>>;
+  };
+}
+
+/**
+ * The NetworkPolicy of job pods (selected by {@link JOB_POD_LABELS}): egress only to cluster DNS
+ * and to addresses outside the cluster (GitLab, the registry, package mirrors): `0.0.0.0/0` and
+ * `::/0` except `clusterCidrs` and the cloud metadata address. Pods and Services of the cluster,
+ * the runner manager's metrics port among them, are therefore out of reach (Services are
+ * matched after their address is translated to a pod's, which the pod CIDR excepts; CNIs such as
+ * Cilium never match cluster pods by ipBlock at all). Ingress is left alone: job pods serve
+ * nothing, and the executor reaches them through the API server (exec, attach), not the pod
+ * network.
+ */
+export function jobNetworkPolicySpec(
+  network: RunnerJobNetwork,
+): k8s.types.input.networking.v1.NetworkPolicySpec {
+  const ipv6 = (cidr: string) => cidr.includes(":");
+  const v4 = network.clusterCidrs.filter((c) => !ipv6(c));
+  const v6 = network.clusterCidrs.filter(ipv6);
+  return {
+    podSelector: { matchLabels: { ...JOB_POD_LABELS } },
+    policyTypes: ["Egress"],
+    egress: [
+      {
+        to: [
+          {
+            namespaceSelector: {
+              matchLabels: { "kubernetes.io/metadata.name": network.dns.namespace },
+            },
+            podSelector: { matchLabels: { ...network.dns.podLabels } },
+          },
+        ],
+        ports: [
+          { protocol: "UDP", port: 53 },
+          { protocol: "TCP", port: 53 },
+        ],
+      },
+      {
+        to: [
+          { ipBlock: { cidr: "0.0.0.0/0", except: [...v4, METADATA_CIDRS.ipv4] } },
+          { ipBlock: { cidr: "::/0", except: [...v6, METADATA_CIDRS.ipv6] } },
+        ],
+      },
+    ],
+  };
+}
+
 /** What the runner's `config.toml` template is built from. */
 export interface RunnerTomlSettings {
   /** Namespace the Kubernetes executor creates job pods in. */
@@ -63,6 +211,8 @@ export interface RunnerTomlSettings {
   readonly tolerations: readonly RunnerToleration[];
   /** S3 cache; none when omitted. */
   readonly cache?: RunnerCacheSettings;
+  /** What job pods may run and hold; {@link DEFAULT_JOB_POLICY} when omitted. */
+  readonly jobs?: RunnerJobPolicy;
 }
 
 /**
@@ -139,9 +289,19 @@ function resourceKeys(prefix: string, r: ContainerResources): Record<string, str
  * none).
  */
 export function runnerConfigToml(s: RunnerTomlSettings): string {
+  const jobs = s.jobs ?? DEFAULT_JOB_POLICY;
   const kubernetes: Record<string, unknown> = {
     namespace: s.namespace,
     image: s.jobImage,
+    // Job pods get no API token unless asked: a job is arbitrary code from every pipeline.
+    automount_service_account_token: jobs.automountServiceAccountToken,
+    ...(jobs.allowedImages.length > 0 ? { allowed_images: [...jobs.allowedImages] } : {}),
+    ...(jobs.pullPolicy.length > 0 ? { pull_policy: [...jobs.pullPolicy] } : {}),
+    ...(jobs.allowedPullPolicies.length > 0
+      ? { allowed_pull_policies: [...jobs.allowedPullPolicies] }
+      : {}),
+    ...(jobs.helperImage === undefined ? {} : { helper_image: jobs.helperImage }),
+    pod_labels: { ...JOB_POD_LABELS },
     privileged: s.privileged,
     // Kubernetes rejects privileged containers that forbid privilege escalation.
     allow_privilege_escalation: s.privileged,
@@ -248,6 +408,12 @@ export interface RunnerChartValuesInput {
   readonly metrics: boolean;
   /** Labels for the manager pod. */
   readonly podLabels: Readonly<Record<string, string>>;
+  /**
+   * The ServiceAccount the manager runs as, made by the caller, when job pods run in another
+   * namespace: the chart then creates no RBAC (its Role would land in the manager's namespace)
+   * and no ServiceAccount. Undefined: the chart makes both, for jobs in its own namespace.
+   */
+  readonly serviceAccountName?: string;
 }
 
 /** The gitlab-runner chart values this platform sets (names checked against chart 0.89.0). */
@@ -258,10 +424,10 @@ export interface RunnerChartValues {
   readonly unregisterRunners: boolean;
   readonly rbac: {
     readonly create: boolean;
-    readonly rules: readonly RunnerRbacRule[];
+    readonly rules?: readonly RunnerRbacRule[];
     readonly clusterWideAccess: boolean;
   };
-  readonly serviceAccount: { readonly create: boolean };
+  readonly serviceAccount: { readonly create: boolean; readonly name?: string };
   readonly runners: {
     readonly secret: string;
     readonly config: pulumi.Input<string>;
@@ -291,9 +457,17 @@ export function runnerChartValues(v: RunnerChartValuesInput): RunnerChartValues 
     // On uninstall, remove this runner manager from GitLab (for glrt- tokens: the manager entry,
     // not the runner, which Pulumi owns).
     unregisterRunners: true,
-    rbac: { create: true, rules: RUNNER_RBAC_RULES, clusterWideAccess: false },
-    // With rbac.create the chart asks for serviceAccount.create to be set explicitly.
-    serviceAccount: { create: true },
+    ...(v.serviceAccountName === undefined
+      ? {
+          rbac: { create: true, rules: RUNNER_RBAC_RULES, clusterWideAccess: false },
+          // With rbac.create the chart asks for serviceAccount.create to be set explicitly.
+          serviceAccount: { create: true },
+        }
+      : {
+          // Jobs run elsewhere: the Role and its binding are made there, for this account.
+          rbac: { create: false, clusterWideAccess: false },
+          serviceAccount: { create: false, name: v.serviceAccountName },
+        }),
     runners: {
       secret: v.tokenSecretName,
       config: v.config,

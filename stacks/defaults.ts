@@ -41,6 +41,10 @@ export interface EnvironmentDefaults {
   readonly runnerConcurrent: number;
   readonly runnerAccessLevel: RunnerSettings["accessLevel"];
   readonly runnerResources: RunnerSettings["resources"];
+  /** Pull policy of job images a job does not choose (`runner.jobs.pullPolicy`). */
+  readonly runnerPullPolicy: RunnerSettings["jobs"]["pullPolicy"];
+  /** Pull policies jobs may choose (`runner.jobs.allowedPullPolicies`). */
+  readonly runnerAllowedPullPolicies: RunnerSettings["jobs"]["allowedPullPolicies"];
   readonly agentAccessAs: AgentSettings["accessAs"];
   /** Whether only protected branches and tags may use the agent (`protected_branches_only`). */
   readonly agentProtectedBranchesOnly: boolean;
@@ -67,6 +71,11 @@ export interface EnvironmentDefaults {
     readonly credentialsMaskedAndProtected: boolean;
     /** A privileged runner needs `runner.privilegedReason`. */
     readonly privilegedNeedsReason: boolean;
+    /**
+     * `runner.jobImage` (and `runner.jobs.helperImage`, when set) name a digest, unless
+     * `runner.jobs.unpinnedImagesReason` says why not yet.
+     */
+    readonly runnerImagesPinned: boolean;
     /**
      * `agent.accessAs: ci_job` is allowed. It needs the agent to impersonate any user and group,
      * which amounts to cluster-admin for whoever holds the agent's identity.
@@ -99,6 +108,10 @@ export const RULE_DOCS: readonly {
   { rule: "credentialsMaskedAndProtected", text: "credential variables masked and protected" },
   { rule: "credentialsMaskedAndProtected", text: "`gitlab.protectPublishedCredentials: true`" },
   { rule: "privilegedNeedsReason", text: "a privileged runner needs `runner.privilegedReason`" },
+  {
+    rule: "runnerImagesPinned",
+    text: "runner job and helper images by digest (or `runner.jobs.unpinnedImagesReason`)",
+  },
   { rule: "allowCiJobAccess", text: "`agent.accessAs: ci_job` allowed" },
 ];
 
@@ -161,6 +174,8 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, EnvironmentDefau
     runnerConcurrent: 4,
     runnerAccessLevel: "not_protected",
     runnerResources,
+    runnerPullPolicy: ["if-not-present"],
+    runnerAllowedPullPolicies: ["always", "if-not-present"],
     agentAccessAs: "impersonate",
     agentProtectedBranchesOnly: false,
     environmentScope: "dev",
@@ -187,6 +202,7 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, EnvironmentDefau
       minAppReplicas: 1,
       credentialsMaskedAndProtected: false,
       privilegedNeedsReason: false,
+      runnerImagesPinned: false,
       allowCiJobAccess: true,
       allowAgentAccess: true,
       agentRefRulesEnforced: false,
@@ -226,6 +242,8 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, EnvironmentDefau
     runnerConcurrent: 8,
     runnerAccessLevel: "not_protected",
     runnerResources,
+    runnerPullPolicy: ["always"],
+    runnerAllowedPullPolicies: ["always"],
     agentAccessAs: "impersonate",
     agentProtectedBranchesOnly: true,
     environmentScope: "staging",
@@ -252,6 +270,7 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, EnvironmentDefau
       minAppReplicas: 1,
       credentialsMaskedAndProtected: true,
       privilegedNeedsReason: false,
+      runnerImagesPinned: false,
       allowCiJobAccess: true,
       allowAgentAccess: false,
       agentRefRulesEnforced: true,
@@ -291,6 +310,8 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, EnvironmentDefau
     runnerConcurrent: 10,
     runnerAccessLevel: "ref_protected",
     runnerResources,
+    runnerPullPolicy: ["always"],
+    runnerAllowedPullPolicies: ["always"],
     agentAccessAs: "impersonate",
     agentProtectedBranchesOnly: true,
     environmentScope: "production",
@@ -317,6 +338,7 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, EnvironmentDefau
       minAppReplicas: 2,
       credentialsMaskedAndProtected: true,
       privilegedNeedsReason: true,
+      runnerImagesPinned: true,
       allowCiJobAccess: false,
       allowAgentAccess: false,
       agentRefRulesEnforced: true,
@@ -357,6 +379,8 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, EnvironmentDefau
     runnerConcurrent: 2,
     runnerAccessLevel: "not_protected",
     runnerResources,
+    runnerPullPolicy: ["if-not-present"],
+    runnerAllowedPullPolicies: ["always", "if-not-present"],
     agentAccessAs: "impersonate",
     agentProtectedBranchesOnly: false,
     environmentScope: "review/*",
@@ -383,6 +407,7 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, EnvironmentDefau
       minAppReplicas: 1,
       credentialsMaskedAndProtected: false,
       privilegedNeedsReason: false,
+      runnerImagesPinned: false,
       allowCiJobAccess: true,
       allowAgentAccess: true,
       agentRefRulesEnforced: false,

@@ -92,6 +92,8 @@ export interface NamespaceSettings {
   readonly quota: NamespaceQuota;
   /** LimitRange defaults for containers that don't set their own. */
   readonly limitRange: NamespaceLimitRange;
+  /** The runner job pods' NetworkPolicy: what they may not reach besides the metadata address. */
+  readonly network: { readonly clusterCidrs: readonly string[] };
 }
 
 /**
@@ -114,14 +116,28 @@ export interface AppNamespacesSettings {
 export interface RunnerSettings extends Required<
   Omit<
     GitLabRunnerArgs,
-    "namespace" | "gitlabUrl" | "projectId" | "groupId" | "cache" | "chartRepository"
+    | "namespace"
+    | "jobNamespace"
+    | "jobNetwork"
+    | "gitlabUrl"
+    | "projectId"
+    | "groupId"
+    | "cache"
+    | "chartRepository"
   >
 > {
+  /**
+   * Namespace of the job pods when not the managed namespace: `runner.jobs.namespace`, else
+   * `<namespace.name>-jobs` for a privileged runner; undefined: jobs run in the managed namespace.
+   */
+  readonly jobNamespace: string | undefined;
   readonly cache: RunnerCacheArgs | undefined;
   /** Where the chart comes from; the public repository when undefined. */
   readonly chartRepository: string | undefined;
   /** Why the runner is privileged (production requires it with `privileged: true`). */
   readonly privilegedReason: string | undefined;
+  /** Why the job or helper image is not pinned by digest where the environment requires it. */
+  readonly unpinnedImagesReason: string | undefined;
 }
 
 /** Registry pull-secret settings: the arguments of `RegistryAuth` that come from config. */

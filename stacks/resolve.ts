@@ -14,6 +14,22 @@ import {
 import { RULES, RuleEntry, runRules } from "./rules";
 import { RawConfig, rawConfigSchema } from "./schema";
 
+/**
+ * What job pods may not reach by default: every private, shared (CGNAT) and unique-local range,
+ * wherever a cluster may put its pods and Services. A stack whose GitLab, registry or mirrors
+ * live on such addresses names its pod and Service CIDRs instead.
+ */
+const PRIVATE_CIDRS = [
+  "10.0.0.0/8",
+  "172.16.0.0/12",
+  "192.168.0.0/16",
+  "100.64.0.0/10",
+  "fc00::/7",
+];
+
+/** The managed namespace's default name. */
+const MANAGED_NAMESPACE = "gitlab-managed-apps";
+
 /** Everything the config model is computed from: the stack's config, already read. */
 export interface ConfigSource {
   /** Pulumi project name (the config namespace). */
@@ -143,9 +159,10 @@ function resolve(source: ConfigSource, raw: RawConfig, url: URL | undefined): En
     gitlab,
     features: { ...d.features, ...stripUndefined(raw.features ?? {}) },
     namespace: {
-      name: raw.namespace?.name ?? "gitlab-managed-apps",
+      name: raw.namespace?.name ?? MANAGED_NAMESPACE,
       quota: { ...d.quota, ...stripUndefined(raw.namespace?.quota ?? {}) },
       limitRange: { ...d.limitRange, ...stripUndefined(raw.namespace?.limitRange ?? {}) },
+      network: { clusterCidrs: raw.namespace?.network?.clusterCidrs ?? [...PRIVATE_CIDRS] },
     },
     appNamespaces: {
       quota: { ...d.appQuota, ...stripUndefined(raw.appNamespaces?.quota ?? {}) },
@@ -243,7 +260,12 @@ function resolveRunner(source: ConfigSource, raw: RawConfig): RunnerSettings {
   const env = raw.environment;
   const d = ENVIRONMENT_DEFAULTS[env];
   const r = raw.runner ?? {};
+  const privileged = r.privileged ?? false;
   return {
+    // Privileged jobs never share the manager's namespace (and its token's).
+    jobNamespace:
+      r.jobs?.namespace ??
+      (privileged ? `${raw.namespace?.name ?? MANAGED_NAMESPACE}-jobs` : undefined),
     scope: r.scope ?? "project",
     description: r.description ?? `${source.project}-${source.stack}`,
     tags: r.tags ?? ["kubernetes", env],
@@ -258,7 +280,7 @@ function resolveRunner(source: ConfigSource, raw: RawConfig): RunnerSettings {
     checkInterval: r.checkInterval ?? 3,
     pollTimeout: r.pollTimeout ?? 180,
     jobImage: r.jobImage ?? PINNED.jobImage,
-    privileged: r.privileged ?? false,
+    privileged,
     privilegedReason: r.privilegedReason,
     resources: {
       manager: resolveResources(r.resources?.manager, d.runnerResources.manager),
@@ -286,6 +308,14 @@ function resolveRunner(source: ConfigSource, raw: RawConfig): RunnerSettings {
           },
     rotation: r.rotation ?? "1",
     metrics: r.metrics ?? true,
+    jobs: {
+      automountServiceAccountToken: r.jobs?.automountServiceAccountToken ?? false,
+      allowedImages: r.jobs?.allowedImages ?? [],
+      pullPolicy: r.jobs?.pullPolicy ?? d.runnerPullPolicy,
+      allowedPullPolicies: r.jobs?.allowedPullPolicies ?? d.runnerAllowedPullPolicies,
+      ...(r.jobs?.helperImage === undefined ? {} : { helperImage: r.jobs.helperImage }),
+    },
+    unpinnedImagesReason: r.jobs?.unpinnedImagesReason,
   };
 }
 

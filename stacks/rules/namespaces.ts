@@ -6,7 +6,7 @@ import { Rule, requestsWithinLimits } from "./rule";
 /** Namespaces this stack creates are distinct, or two objects claim one name. */
 export const namespacesDistinct: Rule = {
   name: "namespaces.namespacesDistinct",
-  paths: ["agent.namespace", "flux.namespace", "apps[].namespace"],
+  paths: ["runner.jobs.namespace", "agent.namespace", "flux.namespace", "apps[].namespace"],
   check: (config) => {
     const problems: string[] = [];
     const claimed = new Map<string, string>();
@@ -22,6 +22,9 @@ export const namespacesDistinct: Rule = {
     };
     if (config.features.runner) {
       claim(config.namespace.name, "namespace.name");
+      if (config.runner.jobNamespace !== undefined) {
+        claim(config.runner.jobNamespace, "runner.jobs.namespace");
+      }
     }
     if (config.features.agent) {
       claim(config.agent.namespace, "agent.namespace");

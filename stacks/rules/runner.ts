@@ -1,3 +1,4 @@
+import { imageAllowed, pinnedByDigest } from "../../components/runner-values";
 import { ENVIRONMENT_DEFAULTS } from "../defaults";
 import { problem } from "../errors";
 import { RunnerToleration } from "../model";
@@ -96,12 +97,103 @@ export const equalTolerationNeedsKey: ItemRule<RunnerToleration> = {
       : [],
 };
 
+/** Jobs that name no image run the default one: allowed images must allow it. */
+export const jobImageAllowed: Rule = {
+  name: "runner.jobImageAllowed",
+  paths: ["runner.jobImage"],
+  check: (config) => {
+    const { jobImage, jobs } = config.runner;
+    return jobs.allowedImages.length > 0 && !imageAllowed(jobImage, jobs.allowedImages)
+      ? [
+          `runner.jobImage: expected an image runner.jobs.allowedImages allows (${jobs.allowedImages.join(", ")}; jobs without an image run this one), got ${JSON.stringify(jobImage)}`,
+        ]
+      : [];
+  },
+};
+
+/** The runner refuses a job whose pull policy is not allowed, its own default included. */
+export const pullPolicyAllowed: Rule = {
+  name: "runner.pullPolicyAllowed",
+  paths: ["runner.jobs.pullPolicy[]"],
+  check: (config) => {
+    const { pullPolicy, allowedPullPolicies } = config.runner.jobs;
+    return pullPolicy.flatMap((policy, i) =>
+      allowedPullPolicies.includes(policy)
+        ? []
+        : [
+            `runner.jobs.pullPolicy[${i}]: expected one of runner.jobs.allowedPullPolicies (${allowedPullPolicies.join(", ")} in ${config.environment}), got ${JSON.stringify(policy)}`,
+          ],
+    );
+  },
+};
+
+/** The images of runner job pods that are not pinned by digest, with their key paths. */
+function unpinnedImages(config: Parameters<Rule["check"]>[0]): [string, string][] {
+  const images: [string, string | undefined][] = [
+    ["runner.jobImage", config.runner.jobImage],
+    ["runner.jobs.helperImage", config.runner.jobs.helperImage],
+  ];
+  return images.filter(
+    (entry): entry is [string, string] => entry[1] !== undefined && !pinnedByDigest(entry[1]),
+  );
+}
+
+/**
+ * Where the environment requires it, the default job image and a configured helper image name a
+ * digest: a tag can be moved by whoever can push to its repository, and every job that names no
+ * image, and every job's helper, would run what it then points to.
+ */
+export const imagesPinned: Rule = {
+  name: "runner.imagesPinned",
+  paths: ["runner.jobImage", "runner.jobs.helperImage"],
+  check: (config) =>
+    config.features.runner &&
+    ENVIRONMENT_DEFAULTS[config.environment].rules.runnerImagesPinned &&
+    config.runner.unpinnedImagesReason === undefined
+      ? unpinnedImages(config).map(
+          ([path, image]) =>
+            `${path}: expected an image pinned by digest in ${config.environment} (<image>:<tag>@sha256:<64 hex>; or say why not yet in runner.jobs.unpinnedImagesReason), got ${JSON.stringify(image)}`,
+        )
+      : [],
+};
+
+/** A reason for unpinned images when every image is pinned is a leftover. */
+export const unpinnedReasonOnlyWhenUnpinned: Rule = {
+  name: "runner.unpinnedReasonOnlyWhenUnpinned",
+  paths: ["runner.jobs.unpinnedImagesReason"],
+  check: (config) =>
+    config.runner.unpinnedImagesReason !== undefined && unpinnedImages(config).length === 0
+      ? [
+          `runner.jobs.unpinnedImagesReason: expected only while runner.jobImage or runner.jobs.helperImage is not pinned by digest, got ${JSON.stringify(config.runner.unpinnedImagesReason)}`,
+        ]
+      : [],
+};
+
+/** A privileged runner's default jobs namespace, `<namespace.name>-jobs`, must still be a name. */
+export const jobNamespaceFits: Rule = {
+  name: "runner.jobNamespaceFits",
+  paths: ["runner.jobs.namespace"],
+  check: (config) => {
+    const name = config.runner.jobNamespace;
+    return config.features.runner && name !== undefined && name.length > 63
+      ? [
+          `runner.jobs.namespace: expected a namespace name of at most 63 characters (the default <namespace.name>-jobs is longer: name one), got ${JSON.stringify(name)}`,
+        ]
+      : [];
+  },
+};
+
 /** The rules of this area. */
 export const runnerRules: readonly RuleEntry[] = [
   privilegedNeedsReason,
   reasonOnlyWhenPrivileged,
   noHelmTemplates,
   resourcesWithinLimits,
+  jobImageAllowed,
+  pullPolicyAllowed,
+  imagesPinned,
+  unpinnedReasonOnlyWhenUnpinned,
+  jobNamespaceFits,
   eachItem("runner.tolerations", (config) => config.runner.tolerations, [
     existsTolerationWithoutValue,
     equalTolerationNeedsKey,

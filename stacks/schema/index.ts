@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { CI_VARIABLE_KEY, AGENTK_IMAGE_TAG, KAS_SCHEMES } from "../../components/formats";
 import { CODE_OWNER } from "../../components/agent-config";
+import { CIDR } from "../../components/runner-values";
 import { MAX_REQUIRED_APPROVALS } from "../../components/gitlab-environments";
 import { ADOPTABLE_KINDS } from "../../components/gitlab/resource";
 import { POLICY_NAMES } from "../../policy/levels";
@@ -172,6 +173,28 @@ const namespace = z.strictObject({
     })
     .optional()
     .describe("Container defaults in the namespace."),
+  network: z
+    .strictObject({
+      clusterCidrs: z
+        .array(
+          z
+            .string()
+            .regex(CIDR, "expected an IPv4 or IPv6 CIDR such as 10.96.0.0/12 or fd00::/8")
+            .register(KEY_DOCS, { type: "CIDR" }),
+        )
+        .optional()
+        .describe(
+          "Addresses runner job pods may not reach: the cluster's pod and Service CIDRs (IPv4 and IPv6). Job pods may reach cluster DNS (`appNamespaces.network.dnsNamespace`, `dnsPodLabels`) and every address outside these, except the cloud metadata address (169.254.169.254, fd00:ec2::254), which is always refused. Name your cluster's own ranges when GitLab, the registry or package mirrors live on private addresses.",
+        )
+        .register(KEY_DOCS, {
+          default:
+            "every private range: `10.0.0.0/8`, `172.16.0.0/12`, `192.168.0.0/16`, `100.64.0.0/10`, `fc00::/7`",
+        }),
+    })
+    .optional()
+    .describe(
+      "The NetworkPolicy of runner job pods (selected by their labels `app.kubernetes.io/component: ci-job`): DNS and the world outside the cluster only.",
+    ),
 });
 
 const registryAuth = z.strictObject({

@@ -1,8 +1,10 @@
 import { z } from "zod";
+import { PULL_POLICIES } from "../../components/runner-values";
 import {
   KEY_DOCS,
   chartRepository,
   chartVersion,
+  dnsLabel,
   nonEmpty,
   positiveInt,
   quantity,
@@ -51,6 +53,71 @@ const cache = z.strictObject({
     .register(KEY_DOCS, { secret: true }),
 });
 
+const pullPolicy = z.enum(PULL_POLICIES);
+
+/** An image reference: repository, optional tag, optional digest (`alpine:3.22.2@sha256:…`). */
+const imageReference = z
+  .string()
+  .regex(
+    /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$/,
+    "expected an image such as registry.example.com/group/image:tag or image:tag@sha256:<64 hex>",
+  )
+  .register(KEY_DOCS, { type: "image reference" });
+
+const jobs = z.strictObject({
+  namespace: dnsLabel
+    .optional()
+    .describe(
+      "Namespace job pods run in, apart from the runner manager and its token in `namespace.name` (which then enforces Pod Security `restricted`). It enforces `privileged` for a privileged runner, else `baseline`, and gets `namespace.quota` and `namespace.limitRange` too; the executor's Role lives there. Without it jobs run in `namespace.name`, except a privileged runner's.",
+    )
+    .register(KEY_DOCS, { default: "`<namespace.name>-jobs` with `runner.privileged`, else none" }),
+  automountServiceAccountToken: z
+    .boolean()
+    .optional()
+    .describe(
+      "Mount the job pod's ServiceAccount token (`automount_service_account_token`). Off: a job is arbitrary code from every pipeline the runner serves; turn it on only for jobs that must call the Kubernetes API.",
+    )
+    .register(KEY_DOCS, { default: "`false`" }),
+  allowedImages: z
+    .array(
+      z
+        .string()
+        .regex(
+          /^[A-Za-z0-9._\-/:@*?]+$/,
+          "expected an image or a glob of one (letters, digits, '.', '_', '-', '/', ':', '@' and the wildcards '*', '**', '?')",
+        ),
+    )
+    .optional()
+    .describe(
+      "Images jobs may use (`allowed_images`), as GitLab Runner matches them: globs over the image as the job writes it, `*` within one `/` segment, `**` as a whole segment across segments (`registry.example.com/**`, `alpine:*`). `runner.jobImage` must match one. Empty: any image.",
+    )
+    .register(KEY_DOCS, { default: "none (any image)" }),
+  pullPolicy: z
+    .array(pullPolicy)
+    .min(1, "expected at least one pull policy")
+    .optional()
+    .describe(
+      "Pull policies of job, service and helper images when a job names none (`pull_policy`); the runner tries them in order.",
+    ),
+  allowedPullPolicies: z
+    .array(pullPolicy)
+    .min(1, "expected at least one pull policy")
+    .optional()
+    .describe(
+      "Pull policies jobs may ask for (`allowed_pull_policies`); must include every `pullPolicy`. `always` makes every job pull with its own credentials, so no job runs a private image another job left on the node.",
+    ),
+  helperImage: imageReference
+    .optional()
+    .describe(
+      "The job pods' helper image (`helper_image`: clone, artifacts, cache), e.g. a mirror of the helper of the runner's own version, by digest. Default the runner's own choice for its version and the node's architecture.",
+    ),
+  unpinnedImagesReason: nonEmpty
+    .optional()
+    .describe(
+      "Why `runner.jobImage` or `runner.jobs.helperImage` is not pinned by digest yet, where the environment requires digests (production); refused when both are pinned.",
+    ),
+});
+
 export const runner = z.strictObject({
   scope: z
     .enum(["project", "group", "instance"])
@@ -92,7 +159,11 @@ export const runner = z.strictObject({
   pollTimeout: positiveInt(3600)
     .optional()
     .describe("How long to wait for a job pod to start, in seconds."),
-  jobImage: nonEmpty.optional().describe("Default job image."),
+  jobImage: nonEmpty
+    .optional()
+    .describe(
+      "Default job image, for jobs that name none. Production requires a digest (`alpine:3.22.2@sha256:…`).",
+    ),
   privileged: z
     .boolean()
     .optional()
@@ -116,4 +187,7 @@ export const runner = z.strictObject({
   cache: cache.optional().describe("Distributed cache for jobs."),
   rotation: nonEmpty.optional().describe("Change it to rotate the runner token."),
   metrics: z.boolean().optional().describe("Prometheus metrics on port 9252."),
+  jobs: jobs
+    .optional()
+    .describe("What job pods may run and hold: API token, images, pull policies."),
 });

@@ -9,7 +9,9 @@ import {
 import {
   RUNNER_RBAC_RULES,
   RunnerToleration,
+  imageAllowed,
   nodeTolerationsTable,
+  pinnedByDigest,
   runnerChartValues,
   runnerConfigToml,
 } from "../../components/runner-values";
@@ -21,6 +23,9 @@ const USER_RUNNER = "pulumi-nodejs:dynamic/gitlab:UserRunner";
 const SECRET = "kubernetes:core/v1:Secret";
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 const NAMESPACE = "kubernetes:core/v1:Namespace";
+const SERVICE_ACCOUNT = "kubernetes:core/v1:ServiceAccount";
+const ROLE = "kubernetes:rbac.authorization.k8s.io/v1:Role";
+const ROLE_BINDING = "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding";
 
 const resources = {
   manager: { cpuRequest: "50m", cpuLimit: "200m", memoryRequest: "64Mi", memoryLimit: "256Mi" },
@@ -51,6 +56,8 @@ const base: GitLabRunnerArgs = {
   rotation: "1",
 };
 
+const DIGEST = `sha256:${"d".repeat(64)}`;
+
 const labels = {
   "app.kubernetes.io/managed-by": "pulumi",
   "app.kubernetes.io/part-of": "gitlab-cd-platform",
@@ -62,6 +69,7 @@ function kubernetesTable(namespace = "gitlab-managed-apps") {
   return {
     namespace,
     image: "alpine:3.22.2",
+    automount_service_account_token: false,
     privileged: false,
     allow_privilege_escalation: false,
     poll_timeout: 180,
@@ -82,8 +90,55 @@ function kubernetesTable(namespace = "gitlab-managed-apps") {
       allow_privilege_escalation: false,
       capabilities: { drop: ["ALL"] },
     },
+    pod_labels: {
+      "app.kubernetes.io/part-of": "gitlab-cd-platform",
+      "app.kubernetes.io/component": "ci-job",
+    },
   };
 }
+
+const NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
+
+const jobNetwork = {
+  clusterCidrs: ["10.244.0.0/16", "10.96.0.0/12", "fd00:10:244::/56"],
+  dns: { namespace: "kube-system", podLabels: { "k8s-app": "kube-dns" } },
+};
+
+/** The job pods' NetworkPolicy spec for {@link jobNetwork}. */
+const jobPolicySpec = {
+  podSelector: {
+    matchLabels: {
+      "app.kubernetes.io/part-of": "gitlab-cd-platform",
+      "app.kubernetes.io/component": "ci-job",
+    },
+  },
+  policyTypes: ["Egress"],
+  egress: [
+    {
+      to: [
+        {
+          namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } },
+          podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
+        },
+      ],
+      ports: [
+        { protocol: "UDP", port: 53 },
+        { protocol: "TCP", port: 53 },
+      ],
+    },
+    {
+      to: [
+        {
+          ipBlock: {
+            cidr: "0.0.0.0/0",
+            except: ["10.244.0.0/16", "10.96.0.0/12", "169.254.169.254/32"],
+          },
+        },
+        { ipBlock: { cidr: "::/0", except: ["fd00:10:244::/56", "fd00:ec2::254/128"] } },
+      ],
+    },
+  ],
+};
 
 /** Records a GitLabRunner named `name`; the error message instead when the constructor throws. */
 function build(args: GitLabRunnerArgs, name = "ci") {
@@ -387,6 +442,117 @@ describe("GitLabRunner", () => {
     });
   });
 
+  test("jobs in their own namespace: the executor's Role there, bound to the manager's own account; no chart RBAC", async () => {
+    const { resources: all } = await built({ ...base, privileged: true, jobNamespace: "ci-jobs" });
+    expect(all.countByType()).toEqual({
+      "pulumi:providers:kubernetes": 1,
+      [COMPONENT]: 1,
+      [USER_RUNNER]: 1,
+      [SECRET]: 1,
+      [SERVICE_ACCOUNT]: 1,
+      [ROLE]: 1,
+      [ROLE_BINDING]: 1,
+      [RELEASE]: 1,
+    });
+    const component = all.find(COMPONENT, "ci");
+    const account = all.find(SERVICE_ACCOUNT, "ci-manager");
+    expect(account.parent).toBe(component.urn);
+    expect(account.inputs).toEqual({
+      apiVersion: "v1",
+      kind: "ServiceAccount",
+      metadata: { name: "gitlab-runner-manager", namespace: "gitlab-managed-apps", labels },
+    });
+    const role = all.find(ROLE, "ci-executor");
+    expect(role.inputs).toEqual({
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "Role",
+      metadata: { name: "gitlab-runner-executor", namespace: "ci-jobs", labels },
+      rules: RUNNER_RBAC_RULES,
+    });
+    const binding = all.find(ROLE_BINDING, "ci-executor");
+    expect(binding.inputs).toEqual({
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "RoleBinding",
+      metadata: { name: "gitlab-runner-executor", namespace: "ci-jobs", labels },
+      roleRef: {
+        apiGroup: "rbac.authorization.k8s.io",
+        kind: "Role",
+        name: "gitlab-runner-executor",
+      },
+      subjects: [
+        { kind: "ServiceAccount", name: "gitlab-runner-manager", namespace: "gitlab-managed-apps" },
+      ],
+    });
+    const release = all.find(RELEASE, "ci-release");
+    // The manager and its token stay in the managed namespace; it may create job pods only
+    // once its Role exists.
+    expect(release.inputs["namespace"]).toBe("gitlab-managed-apps");
+    expect(release.dependencies).toEqual(
+      expect.arrayContaining([
+        account.urn,
+        role.urn,
+        binding.urn,
+        all.find(SECRET, "ci-token").urn,
+      ]),
+    );
+    const { values, config } = chartValues(all);
+    const v = values as unknown as Record<string, unknown>;
+    expect(v["rbac"]).toEqual({ create: false, clusterWideAccess: false });
+    expect(v["serviceAccount"]).toEqual({ create: false, name: "gitlab-runner-manager" });
+    expect(config).toEqual({
+      runners: [
+        {
+          kubernetes: {
+            ...kubernetesTable("ci-jobs"),
+            privileged: true,
+            allow_privilege_escalation: true,
+          },
+        },
+      ],
+    });
+  });
+
+  test("job pods' NetworkPolicy: DNS and the world outside the cluster, in the namespace they run in", async () => {
+    const shared = await built({ ...base, jobNetwork });
+    const policy = shared.resources.find(NETWORK_POLICY, "ci-jobs-egress");
+    expect(policy.parent).toBe(shared.resources.find(COMPONENT, "ci").urn);
+    expect(policy.inputs).toEqual({
+      apiVersion: "networking.k8s.io/v1",
+      kind: "NetworkPolicy",
+      metadata: { name: "gitlab-runner-jobs-egress", namespace: "gitlab-managed-apps", labels },
+      spec: jobPolicySpec,
+    });
+    const own = await built({ ...base, jobNetwork, jobNamespace: "ci-jobs" });
+    expect(own.resources.find(NETWORK_POLICY, "ci-jobs-egress").inputs["metadata"]).toEqual({
+      name: "gitlab-runner-jobs-egress",
+      namespace: "ci-jobs",
+      labels,
+    });
+    // IPv4 only: the IPv6 block still refuses the metadata address.
+    const v4 = await built({
+      ...base,
+      jobNetwork: { ...jobNetwork, clusterCidrs: ["10.0.0.0/8"] },
+    });
+    expect(
+      (v4.resources.find(NETWORK_POLICY, "ci-jobs-egress").inputs["spec"] as typeof jobPolicySpec)
+        .egress[1],
+    ).toEqual({
+      to: [
+        { ipBlock: { cidr: "0.0.0.0/0", except: ["10.0.0.0/8", "169.254.169.254/32"] } },
+        { ipBlock: { cidr: "::/0", except: ["fd00:ec2::254/128"] } },
+      ],
+    });
+    // Without jobNetwork, none.
+    expect((await built(base)).resources.has(NETWORK_POLICY, "ci-jobs-egress")).toBe(false);
+  });
+
+  test("jobs in the managed namespace: the chart's own Role and account, nothing made here", async () => {
+    const { resources: all } = await built(base);
+    expect(all.has(SERVICE_ACCOUNT, "ci-manager")).toBe(false);
+    expect(all.has(ROLE, "ci-executor")).toBe(false);
+    expect(all.has(ROLE_BINDING, "ci-executor")).toBe(false);
+  });
+
   test("the rotation marker replaces the runner, is in its maintenance note and on the manager pod", async () => {
     const { resources: all } = await record(
       (provider) => new GitLabRunner("ci", { ...base, rotation: "2026-02-01" }, { provider }),
@@ -458,11 +624,78 @@ describe("GitLabRunner", () => {
       'GitLabRunner "ci": cache.serverAddress: expected host[:port] without a scheme, got "https://s3.amazonaws.com"',
     ],
     [
+      "a cluster CIDR that is not one",
+      { jobNetwork: { ...jobNetwork, clusterCidrs: ["10.96.0.0", "10.0.0.0/33"] } },
+      'GitLabRunner "ci": jobNetwork.clusterCidrs[0]: expected a CIDR such as 10.96.0.0/12 or fd00::/8, got "10.96.0.0"\n' +
+        'GitLabRunner "ci": jobNetwork.clusterCidrs[1]: expected a CIDR such as 10.96.0.0/12 or fd00::/8, got "10.0.0.0/33"',
+    ],
+    [
       "a toleration without key",
       { tolerations: [{ operator: "Equal", value: "ci" }] },
       'GitLabRunner "ci": tolerations[0].key: expected a key with operator "Equal", got nothing',
     ],
   ])("rejects %s before registering anything", async (_case, change, message) => {
+    const { resources: all, result } = await build({ ...base, ...change });
+    expect(result).toBe(message);
+    expect(all.countByType()).toEqual({ "pulumi:providers:kubernetes": 1 });
+  });
+
+  test("job pods: the token, allowed images and pull policies come from jobs", async () => {
+    const { resources: all } = await built({
+      ...base,
+      jobImage: "registry.example.com/ci/base:1.0",
+      jobs: {
+        automountServiceAccountToken: true,
+        allowedImages: ["registry.example.com/**", "alpine:*"],
+        pullPolicy: ["always"],
+        allowedPullPolicies: ["always", "if-not-present"],
+        helperImage: `registry.example.com/mirror/gitlab-runner-helper:x86_64-v19.0.0@${DIGEST}`,
+      },
+    });
+    const { config } = chartValues(all);
+    expect(config).toEqual({
+      runners: [
+        {
+          kubernetes: {
+            ...kubernetesTable(),
+            image: "registry.example.com/ci/base:1.0",
+            automount_service_account_token: true,
+            allowed_images: ["registry.example.com/**", "alpine:*"],
+            pull_policy: ["always"],
+            allowed_pull_policies: ["always", "if-not-present"],
+            helper_image: `registry.example.com/mirror/gitlab-runner-helper:x86_64-v19.0.0@${DIGEST}`,
+          },
+        },
+      ],
+    });
+  });
+
+  test.each<[string, Partial<GitLabRunnerArgs>, string]>([
+    [
+      "a default job image the allowed images refuse",
+      {
+        jobs: {
+          automountServiceAccountToken: false,
+          allowedImages: ["registry.example.com/**"],
+          pullPolicy: [],
+          allowedPullPolicies: [],
+        },
+      },
+      'GitLabRunner "ci": jobImage: expected an image jobs.allowedImages allows (registry.example.com/**), got "alpine:3.22.2"',
+    ],
+    [
+      "a pull policy the allowed pull policies refuse",
+      {
+        jobs: {
+          automountServiceAccountToken: false,
+          allowedImages: [],
+          pullPolicy: ["if-not-present", "always"],
+          allowedPullPolicies: ["always"],
+        },
+      },
+      'GitLabRunner "ci": jobs.pullPolicy[0]: expected one of jobs.allowedPullPolicies (always), got "if-not-present"',
+    ],
+  ])("rejects %s", async (_case, change, message) => {
     const { resources: all, result } = await build({ ...base, ...change });
     expect(result).toBe(message);
     expect(all.countByType()).toEqual({ "pulumi:providers:kubernetes": 1 });
@@ -478,6 +711,48 @@ describe("GitLabRunner", () => {
 
   test("valid arguments have no problems", () => {
     expect(gitLabRunnerArgsProblems(base)).toEqual([]);
+  });
+});
+
+describe("imageAllowed (GitLab Runner's doublestar match of allowed_images)", () => {
+  test.each<[string, string, boolean]>([
+    ["alpine:3.22.2", "alpine:*", true],
+    ["alpine:3.22.2@sha256:" + "a".repeat(64), "alpine:*", true],
+    ["alpine", "alpine:*", false],
+    // `*` never crosses a "/": a Docker Hub namespace is another segment.
+    ["alpine/kubectl:1.36.3", "alpine*", false],
+    ["alpine/kubectl:1.36.3", "*/*:*", true],
+    ["debian", "*/*:*", false],
+    ["debian", "**", true],
+    ["registry.example.com/acme/ci/base:1", "registry.example.com/**", true],
+    ["registry.example.com/base:1", "registry.example.com/**", true],
+    ["registry.example.com.evil.io/base:1", "registry.example.com/**", false],
+    ["registry.example.com/x:1", "registry.example.com/*", true],
+    ["registry.example.com/acme/x:1", "registry.example.com/*", false],
+    ["registry.example.com/acme/ci/x:1", "registry.example.com/**/x:?", true],
+    ["registry.example.com/acme/ci/x:12", "registry.example.com/**/x:?", false],
+    ["alpine.3:1", "alpine?3:1", true],
+    ["alpinex3:1", "alpine.3:1", false],
+  ])("%s against %s: %s", (image, pattern, allowed) => {
+    expect(imageAllowed(image, [pattern])).toBe(allowed);
+  });
+
+  test("no patterns allow nothing; one matching pattern is enough", () => {
+    expect(imageAllowed("alpine:3", [])).toBe(false);
+    expect(imageAllowed("alpine:3", ["debian:*", "alpine:*"])).toBe(true);
+  });
+});
+
+describe("pinnedByDigest", () => {
+  test.each<[string, boolean]>([
+    [`alpine:3.22.2@${DIGEST}`, true],
+    [`alpine@${DIGEST}`, true],
+    ["alpine:3.22.2", false],
+    [`alpine:3.22.2@sha256:${"D".repeat(64)}`, false],
+    [`alpine:3.22.2@sha256:${"d".repeat(63)}`, false],
+    [`alpine@${DIGEST}:latest`, false],
+  ])("%s: %s", (image, pinned) => {
+    expect(pinnedByDigest(image)).toBe(pinned);
   });
 });
 

@@ -161,6 +161,31 @@ describe("shape checks name the key path and what was expected", () => {
       'registryAuth.expiresAt: expected a date YYYY-MM-DD, got "2031-02-30"',
     ],
     [
+      "an allowed image with a character class",
+      { runner: { jobs: { allowedImages: ["alpine:[0-9]*"] } } },
+      "runner.jobs.allowedImages[0]: expected an image or a glob of one (letters, digits, '.', '_', '-', '/', ':', '@' and the wildcards '*', '**', '?'), got \"alpine:[0-9]*\"",
+    ],
+    [
+      "a helper image with a digest that is not one",
+      { runner: { jobs: { helperImage: "gitlab-runner-helper:v19@sha256:abc" } } },
+      'runner.jobs.helperImage: expected an image such as registry.example.com/group/image:tag or image:tag@sha256:<64 hex>, got "gitlab-runner-helper:v19@sha256:abc"',
+    ],
+    [
+      "a cluster CIDR without its prefix length",
+      { namespace: { network: { clusterCidrs: ["10.96.0.0"] } } },
+      'namespace.network.clusterCidrs[0]: expected an IPv4 or IPv6 CIDR such as 10.96.0.0/12 or fd00::/8, got "10.96.0.0"',
+    ],
+    [
+      "an unknown pull policy",
+      { runner: { jobs: { pullPolicy: ["IfNotPresent"] } } },
+      'runner.jobs.pullPolicy[0]: expected one of "always", "if-not-present", "never", got "IfNotPresent"',
+    ],
+    [
+      "no allowed pull policy at all",
+      { runner: { jobs: { allowedPullPolicies: [] } } },
+      "runner.jobs.allowedPullPolicies: expected at least one pull policy, got an array of 0",
+    ],
+    [
       "a chart version range instead of a pin",
       { runner: { chartVersion: "^0.89" } },
       'runner.chartVersion: expected an exact chart version such as "1.2.3", got "^0.89"',
@@ -222,6 +247,19 @@ describe("per-environment defaults", () => {
       credential: true,
     });
     expect(config.runner.accessLevel).toBe("not_protected");
+    // Job pods may not reach any private address unless the stack names its cluster's ranges.
+    expect(config.namespace.network).toEqual({
+      clusterCidrs: ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7"],
+    });
+    // Jobs share the managed namespace unless privileged or told otherwise.
+    expect(config.runner.jobNamespace).toBeUndefined();
+    // Jobs may reuse images already on the node in dev, and get no API token.
+    expect(config.runner.jobs).toEqual({
+      automountServiceAccountToken: false,
+      allowedImages: [],
+      pullPolicy: ["if-not-present"],
+      allowedPullPolicies: ["always", "if-not-present"],
+    });
     expect(config.namespace.quota).toEqual({
       requestsCpu: "4",
       requestsMemory: "8Gi",
@@ -240,6 +278,13 @@ describe("per-environment defaults", () => {
     expect(config.ciVariables[0]).toMatchObject({ masked: true, protected: true });
     expect(config.runner.accessLevel).toBe("ref_protected");
     expect(config.runner.privileged).toBe(false);
+    // Every job pulls with its own credentials: no private image another job left on the node.
+    expect(config.runner.jobs).toEqual({
+      automountServiceAccountToken: false,
+      allowedImages: [],
+      pullPolicy: ["always"],
+      allowedPullPolicies: ["always"],
+    });
     expect(config.agent.accessAs).toBe("impersonate");
     expect(config.apps[0]?.method).toBe("agent");
     expect(config.gitlab.environmentScope).toBe("production");
@@ -321,6 +366,16 @@ describe("per-environment defaults", () => {
     expect(config.apps[0]?.podDisruptionBudget).toBe(true);
     expect(config.runner.concurrent).toBe(2);
     expect(config.runner.accessLevel).toBe("ref_protected");
+  });
+
+  test("a privileged runner's jobs get a namespace of their own; config may name it", () => {
+    const jobs = (values: Record<string, unknown>) =>
+      parseEnvironmentConfig(source(values)).runner.jobNamespace;
+    expect(jobs({ runner: { privileged: true } })).toBe("gitlab-managed-apps-jobs");
+    expect(jobs({ namespace: { name: "ci" }, runner: { privileged: true } })).toBe("ci-jobs");
+    expect(jobs({ runner: { privileged: true, jobs: { namespace: "builds" } } })).toBe("builds");
+    expect(jobs({ runner: { jobs: { namespace: "builds" } } })).toBe("builds");
+    expect(jobs({ runner: { privileged: false } })).toBeUndefined();
   });
 });
 

@@ -1,6 +1,8 @@
 import { parse } from "yaml";
 import { ProgramRun, runProgram } from "../harness/program";
 import { RecordedResource, Resources } from "../harness/mocks";
+import { parse as parseToml } from "smol-toml";
+import { RUNNER_RBAC_RULES } from "../../components/runner-values";
 import { schemaProblems } from "../harness/k8s-schema";
 
 /**
@@ -247,6 +249,40 @@ describe.each(STACKS)("stack %s", (stack) => {
     }
     expect(resources.ofType(VAP)).toHaveLength(APPS[stack].length);
     expect(resources.ofType(BINDING)).toHaveLength(APPS[stack].length);
+  });
+
+  test("runner job pods reach cluster DNS and the outside, not the cluster nor the metadata address", () => {
+    const policy = byObjectName(
+      run(stack).resources,
+      "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+      "gitlab-runner-jobs-egress",
+      "gitlab-managed-apps",
+    );
+    const spec = policy.inputs["spec"] as {
+      podSelector: unknown;
+      policyTypes: string[];
+      egress: { to: { ipBlock?: { cidr: string; except: string[] } }[] }[];
+    };
+    expect(spec.podSelector).toEqual({
+      matchLabels: {
+        "app.kubernetes.io/part-of": "gitlab-cd-platform",
+        "app.kubernetes.io/component": "ci-job",
+      },
+    });
+    expect(spec.policyTypes).toEqual(["Egress"]);
+    expect(spec.egress[1]?.to.map((t) => t.ipBlock)).toEqual([
+      {
+        cidr: "0.0.0.0/0",
+        except: [
+          "10.0.0.0/8",
+          "172.16.0.0/12",
+          "192.168.0.0/16",
+          "100.64.0.0/10",
+          "169.254.169.254/32",
+        ],
+      },
+      { cidr: "::/0", except: ["fc00::/7", "fd00:ec2::254/128"] },
+    ]);
   });
 
   test("the runner Release mounts the token Secret by name, after it, and its values hold no token", () => {
@@ -589,6 +625,77 @@ describe("variants of the dev stack", () => {
     { name: "web", project: "acme/web", image: { tag: "1.4.2" }, method: "direct" },
     { name: "api", project: "acme/api", image: { tag: "2.0.1" }, method: "agent" },
   ];
+
+  test("a privileged runner: its jobs in a privileged namespace of their own on tainted nodes, the manager and its token in a restricted one", async () => {
+    const r = await runProgram("dev", {
+      config: {
+        "platform:runner": {
+          privileged: true,
+          nodeSelector: { "node.example.com/pool": "ci" },
+          tolerations: [
+            { key: "ci", operator: "Equal", value: "privileged", effect: "NoSchedule" },
+          ],
+        },
+      },
+    });
+    expect(r.error).toBeUndefined();
+    expect(schemaProblems(r.resources.all)).toEqual([]);
+    const level = (name: string) =>
+      meta(byObjectName(r.resources, "kubernetes:core/v1:Namespace", name)).labels?.[
+        "pod-security.kubernetes.io/enforce"
+      ];
+    expect([level("gitlab-managed-apps"), level("gitlab-managed-apps-jobs")]).toEqual([
+      "restricted",
+      "privileged",
+    ]);
+    // Both bounded: the jobs namespace by the quota jobs count against.
+    for (const ns of ["gitlab-managed-apps", "gitlab-managed-apps-jobs"]) {
+      byObjectName(r.resources, "kubernetes:core/v1:ResourceQuota", "platform-quota", ns);
+    }
+    byObjectName(
+      r.resources,
+      "kubernetes:core/v1:Secret",
+      "gitlab-runner-token",
+      "gitlab-managed-apps",
+    );
+    const role = byObjectName(
+      r.resources,
+      "kubernetes:rbac.authorization.k8s.io/v1:Role",
+      "gitlab-runner-executor",
+      "gitlab-managed-apps-jobs",
+    );
+    expect(role.inputs["rules"]).toEqual(RUNNER_RBAC_RULES);
+    const binding = byObjectName(
+      r.resources,
+      "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
+      "gitlab-runner-executor",
+      "gitlab-managed-apps-jobs",
+    );
+    expect(binding.inputs["subjects"]).toEqual([
+      { kind: "ServiceAccount", name: "gitlab-runner-manager", namespace: "gitlab-managed-apps" },
+    ]);
+    const release = releaseOf(r.resources, "gitlab-runner");
+    expect(release.inputs["namespace"]).toBe("gitlab-managed-apps");
+    const values = release.inputs["values"] as { rbac: unknown; runners: { config: string } };
+    expect(values.rbac).toEqual({ create: false, clusterWideAccess: false });
+    const kubernetes = (
+      parseToml(values.runners.config) as { runners: { kubernetes: Record<string, unknown> }[] }
+    ).runners[0]?.kubernetes;
+    // Their NetworkPolicy goes with them.
+    byObjectName(
+      r.resources,
+      "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+      "gitlab-runner-jobs-egress",
+      "gitlab-managed-apps-jobs",
+    );
+    expect(kubernetes).toMatchObject({
+      namespace: "gitlab-managed-apps-jobs",
+      privileged: true,
+      automount_service_account_token: false,
+      node_selector: { "node.example.com/pool": "ci" },
+      node_tolerations: { "ci=privileged": "NoSchedule" },
+    });
+  });
 
   test("with capabilities switched off, their components and GitLab objects are absent", async () => {
     const r = await runProgram("dev", {

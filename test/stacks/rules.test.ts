@@ -620,6 +620,91 @@ const CASES: [string[], string, Partial<ConfigSource>, Record<string, unknown>, 
     ],
   ],
   [
+    ["runner.jobImageAllowed"],
+    "a default job image the allowed images refuse",
+    {},
+    { runner: { jobs: { allowedImages: ["registry.gitlab.example.com/**", "alpine/*:*"] } } },
+    [
+      'runner.jobImage: expected an image runner.jobs.allowedImages allows (registry.gitlab.example.com/**, alpine/*:*; jobs without an image run this one), got "alpine:3.22.2"',
+    ],
+  ],
+  [
+    ["runner.pullPolicyAllowed"],
+    "a pull policy production does not allow",
+    { stack: "production" },
+    { environment: "production", runner: { jobs: { pullPolicy: ["if-not-present", "always"] } } },
+    [
+      'runner.jobs.pullPolicy[0]: expected one of runner.jobs.allowedPullPolicies (always in production), got "if-not-present"',
+    ],
+  ],
+  [
+    ["runner.imagesPinned"],
+    "production job and helper images by tag",
+    { stack: "production" },
+    {
+      environment: "production",
+      runner: {
+        jobImage: "alpine:3.22.2",
+        jobs: {
+          helperImage:
+            "registry.gitlab.com/gitlab-org/gitlab-runner/gitlab-runner-helper:x86_64-v19.0.0",
+        },
+      },
+    },
+    [
+      'runner.jobImage: expected an image pinned by digest in production (<image>:<tag>@sha256:<64 hex>; or say why not yet in runner.jobs.unpinnedImagesReason), got "alpine:3.22.2"',
+      'runner.jobs.helperImage: expected an image pinned by digest in production (<image>:<tag>@sha256:<64 hex>; or say why not yet in runner.jobs.unpinnedImagesReason), got "registry.gitlab.com/gitlab-org/gitlab-runner/gitlab-runner-helper:x86_64-v19.0.0"',
+    ],
+  ],
+  [
+    ["runner.unpinnedReasonOnlyWhenUnpinned"],
+    "a reason for unpinned images when every image is pinned",
+    {},
+    {
+      runner: {
+        jobImage:
+          "alpine:3.22.2@sha256:cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc",
+        jobs: { unpinnedImagesReason: "no digest yet" },
+      },
+    },
+    [
+      'runner.jobs.unpinnedImagesReason: expected only while runner.jobImage or runner.jobs.helperImage is not pinned by digest, got "no digest yet"',
+    ],
+  ],
+  [
+    ["namespaces.namespacesDistinct"],
+    "a runner jobs namespace that is the managed one",
+    {},
+    { runner: { jobs: { namespace: "gitlab-managed-apps" } } },
+    [
+      'runner.jobs.namespace: expected a namespace no other part of the stack uses (namespace.name is "gitlab-managed-apps" too), got "gitlab-managed-apps"',
+    ],
+  ],
+  [
+    ["namespaces.namespacesDistinct"],
+    "a privileged runner's default jobs namespace taken by an app",
+    {},
+    {
+      runner: { privileged: true },
+      apps: [app({ namespace: "gitlab-managed-apps-jobs" })],
+    },
+    [
+      'apps[0].namespace: expected a namespace no other part of the stack uses (runner.jobs.namespace is "gitlab-managed-apps-jobs" too), got "gitlab-managed-apps-jobs"',
+    ],
+  ],
+  [
+    ["runner.jobNamespaceFits"],
+    "a privileged runner whose default jobs namespace is too long a name",
+    {},
+    {
+      namespace: { name: "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn" },
+      runner: { privileged: true },
+    },
+    [
+      'runner.jobs.namespace: expected a namespace name of at most 63 characters (the default <namespace.name>-jobs is longer: name one), got "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn-jobs"',
+    ],
+  ],
+  [
     ["runner.reasonOnlyWhenPrivileged"],
     "a privileged reason without a privileged runner",
     {},
