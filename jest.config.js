@@ -6,8 +6,9 @@ module.exports = {
   testEnvironmentOptions: { globalsCleanup: "off" },
   roots: ["<rootDir>/test"],
   testMatch: ["**/*.test.ts"],
-  // Real builds (*.slow.test.ts) run with `npm run test:slow` (jest.slow.config.js) only.
-  testPathIgnorePatterns: ["/node_modules/", "\\.slow\\.test\\.ts$"],
+  // Real builds (*.slow.test.ts) run with `npm run test:slow` (jest.slow.config.js) only, the
+  // end-to-end suite (*.e2e.test.ts: a real engine and cluster) with `npm run test:e2e`.
+  testPathIgnorePatterns: ["/node_modules/", "\\.slow\\.test\\.ts$", "\\.e2e\\.test\\.ts$"],
   resolver: "<rootDir>/test/harness/esm-resolver.js",
   transform: {
     // Type-checking is `npm run typecheck`'s job; isolated transpilation keeps jest fast on 2 cores.

@@ -91,7 +91,13 @@ export const DEFAULT_CLIENT_SETTINGS: ClientSettings = {
   maxDelayMs: 60_000,
 };
 
-/** An HTTP failure, or a request that never got an answer (`status` undefined). */
+/**
+ * An HTTP failure, or a request that never got an answer (`status` undefined).
+ *
+ * The constructor sets `message` itself: in the dynamic provider process this class is Pulumi's
+ * closure serialization of it, whose `super(message)` became `Error.call(this, message)`, which
+ * returns a new Error and sets nothing on `this`; the engine then showed "error: undefined".
+ */
 export class GitLabApiError extends Error {
   constructor(
     message: string,
@@ -101,6 +107,7 @@ export class GitLabApiError extends Error {
     readonly gitlabMessage: string,
   ) {
     super(message);
+    this.message = message;
     this.name = "GitLabApiError";
   }
 }

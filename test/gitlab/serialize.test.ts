@@ -96,3 +96,40 @@ test("a serialized provider holds no connection: unconfigured and without GITLAB
     evaluated.create({ resourceName: "r", runnerType: "instance_type" }),
   ).rejects.toThrow("GitLab token missing");
 });
+
+test("a serialized provider's GitLab failure reaches the engine with its message", async () => {
+  // The dynamic provider host sends `err.message` to the engine. Closure serialization turns a
+  // class extending Error into a function calling `Error.call(this, …)`, which sets nothing on
+  // `this`: the real engine showed "error: undefined" for a GitLab 500.
+  const provider = load(await serialize(gitlab.createProjectVariableProvider(FAST)));
+  await provider.configure?.(
+    stackConfig({
+      "gitlab:baseUrl": `${fake.url}/api/v4/`,
+      "gitlab:token": "glpat-stack-config-token",
+    }),
+  );
+  const inputs = await checked(provider, {
+    resourceName: "faulty",
+    project: "platform/app",
+    key: "FAULTY",
+    value: "value",
+  });
+  fake.faults.push({
+    method: "POST",
+    path: "/projects/platform%2Fapp/variables",
+    status: 500,
+    times: 10,
+  });
+  try {
+    const err = await provider.create(inputs).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    expect(err).toBeDefined();
+    expect(err?.message).toMatch(
+      /^ProjectVariable "faulty": POST \/projects\/platform%2Fapp\/variables failed with HTTP 500 after \d+ attempts: fault$/,
+    );
+  } finally {
+    fake.faults.length = 0;
+  }
+});
