@@ -72,6 +72,12 @@ export interface EnvironmentDefaults {
     /** A privileged runner needs `runner.privilegedReason`. */
     readonly privilegedNeedsReason: boolean;
     /**
+     * `runner.privileged` is allowed. Production refuses it, as the policy pack's security
+     * policies `runner-not-privileged` and `namespaces-pod-security` (which production cannot
+     * lower) would anyway.
+     */
+    readonly privilegedAllowed: boolean;
+    /**
      * `runner.jobImage` (and `runner.jobs.helperImage`, when set) name a digest, unless
      * `runner.jobs.unpinnedImagesReason` says why not yet.
      */
@@ -108,6 +114,7 @@ export const RULE_DOCS: readonly {
   { rule: "credentialsMaskedAndProtected", text: "credential variables masked and protected" },
   { rule: "credentialsMaskedAndProtected", text: "`gitlab.protectPublishedCredentials: true`" },
   { rule: "privilegedNeedsReason", text: "a privileged runner needs `runner.privilegedReason`" },
+  { rule: "privilegedAllowed", text: "`runner.privileged` allowed" },
   {
     rule: "runnerImagesPinned",
     text: "runner job and helper images by digest (or `runner.jobs.unpinnedImagesReason`)",
@@ -202,6 +209,7 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, EnvironmentDefau
       minAppReplicas: 1,
       credentialsMaskedAndProtected: false,
       privilegedNeedsReason: false,
+      privilegedAllowed: true,
       runnerImagesPinned: false,
       allowCiJobAccess: true,
       allowAgentAccess: true,
@@ -269,7 +277,8 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, EnvironmentDefau
     rules: {
       minAppReplicas: 1,
       credentialsMaskedAndProtected: true,
-      privilegedNeedsReason: false,
+      privilegedNeedsReason: true,
+      privilegedAllowed: true,
       runnerImagesPinned: false,
       allowCiJobAccess: true,
       allowAgentAccess: false,
@@ -337,7 +346,8 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, EnvironmentDefau
     rules: {
       minAppReplicas: 2,
       credentialsMaskedAndProtected: true,
-      privilegedNeedsReason: true,
+      privilegedNeedsReason: false,
+      privilegedAllowed: false,
       runnerImagesPinned: true,
       allowCiJobAccess: false,
       allowAgentAccess: false,
@@ -407,6 +417,7 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, EnvironmentDefau
       minAppReplicas: 1,
       credentialsMaskedAndProtected: false,
       privilegedNeedsReason: false,
+      privilegedAllowed: true,
       runnerImagesPinned: false,
       allowCiJobAccess: true,
       allowAgentAccess: true,

@@ -20,6 +20,18 @@ export const privilegedNeedsReason: Rule = {
       : [],
 };
 
+/** Production refuses a privileged runner; the policy pack's security policies would anyway. */
+export const privilegedAllowed: Rule = {
+  name: "runner.privilegedAllowed",
+  paths: ["runner.privileged"],
+  check: (config) =>
+    !ENVIRONMENT_DEFAULTS[config.environment].rules.privilegedAllowed && config.runner.privileged
+      ? [
+          `runner.privileged: expected false in ${config.environment} (privileged job pods can take over their node; the policy pack's runner-not-privileged and namespaces-pod-security refuse them there: build images with Jib or rootless BuildKit on a dev or staging runner), got true`,
+        ]
+      : [],
+};
+
 /** A reason without a privileged runner is a leftover. */
 export const reasonOnlyWhenPrivileged: Rule = {
   name: "runner.reasonOnlyWhenPrivileged",
@@ -185,6 +197,7 @@ export const jobNamespaceFits: Rule = {
 
 /** The rules of this area. */
 export const runnerRules: readonly RuleEntry[] = [
+  privilegedAllowed,
   privilegedNeedsReason,
   reasonOnlyWhenPrivileged,
   noHelmTemplates,

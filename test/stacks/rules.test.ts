@@ -107,11 +107,23 @@ const CASES: [string[], string, Partial<ConfigSource>, Record<string, unknown>, 
   ],
   [
     ["runner.privilegedNeedsReason"],
-    "a privileged runner in production needs a reason",
-    { stack: "production" },
-    { environment: "production", runner: { privileged: true } },
+    "a privileged runner in staging needs a reason",
+    { stack: "staging" },
+    { environment: "staging", runner: { privileged: true } },
     [
-      "runner.privilegedReason: expected a reason when runner.privileged is true in production, got nothing",
+      "runner.privilegedReason: expected a reason when runner.privileged is true in staging, got nothing",
+    ],
+  ],
+  [
+    ["runner.privilegedAllowed"],
+    "production refuses a privileged runner, reason or not",
+    { stack: "production" },
+    {
+      environment: "production",
+      runner: { privileged: true, privilegedReason: "docker-in-docker builds" },
+    },
+    [
+      "runner.privileged: expected false in production (privileged job pods can take over their node; the policy pack's runner-not-privileged and namespaces-pod-security refuse them there: build images with Jib or rootless BuildKit on a dev or staging runner), got true",
     ],
   ],
   [
