@@ -82,11 +82,10 @@ export function allowedHostExpression(v: string, hosts: readonly string[]): stri
     ...(hosts.length > 0 ? [`${v} in ${celList(hosts)}`] : []),
     ...(domains.length > 0 ? [`${v}.matches(${celString(wildcardPattern(domains))})`] : []),
   ];
-  return terms.length === 0
-    ? "false"
-    : terms.length === 1
-      ? (terms[0] ?? "")
-      : `(${terms.join(" || ")})`;
+  // Always one operand: callers negate it, and CEL's `!` binds tighter than `in`, so
+  // `!h in [...]` would negate `h` (the API server refuses it: no overload for `in` on
+  // (bool, list), found by the end-to-end suite; the JavaScript evaluator accepted it).
+  return terms.length === 0 ? "false" : `(${terms.join(" || ")})`;
 }
 
 /** What the messages say is allowed. */

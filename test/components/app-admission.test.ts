@@ -183,7 +183,8 @@ describe("the policy and its binding", () => {
 
   test("host expressions: exact names, wildcards, nothing", () => {
     expect(allowedHostExpression("h", [])).toBe("false");
-    expect(allowedHostExpression("h", ["a.example.com"])).toBe("h in ['a.example.com']");
+    // One operand even for one term: `!` before it must negate the membership, not `h`.
+    expect(allowedHostExpression("h", ["a.example.com"])).toBe("(h in ['a.example.com'])");
     expect(allowedHostExpression("h", ["*.a.com", "*.b.org"])).toBe(
       "(h in ['*.a.com', '*.b.org'] || h.matches('^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\\\\.(a\\\\.com|b\\\\.org)$'))",
     );
