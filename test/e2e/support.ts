@@ -117,7 +117,7 @@ export function findTools(): Tools {
   if (result.code === MISSING_TOOLS && !build) {
     return {
       skip:
-        "end-to-end tools are missing and E2E_BUILD is not 1 (a cold build takes about an hour on 2 cores):\n" +
+        "end-to-end tools are missing and E2E_BUILD is not 1 (a cold build takes about 2.5 hours on 2 cores):\n" +
         result.stderr.trim() +
         "\nbuild them with scripts/e2e/tools.sh, or run with E2E_BUILD=1",
     };
