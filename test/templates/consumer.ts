@@ -118,3 +118,17 @@ export function componentDocuments(name: string): {
 
 /** The job script a platform-published environment gives a job, with the dotenv of the image job. */
 export const DIGEST = `sha256:${"ab".repeat(32)}`;
+
+/** The consumer's commit, and what GitLab predefines for its deploy jobs on the default branch. */
+export const SHA = "0123456789abcdef0123456789abcdef01234567";
+export const REPOSITORY = "registry.example.com/acme/api";
+export const DEPLOY_CI = {
+  CI_PROJECT_PATH: "acme/api",
+  CI_PROJECT_URL: "https://gitlab.example.com/acme/api",
+  CI_COMMIT_SHA: SHA,
+  CI_COMMIT_REF_NAME: "main",
+  CI_REGISTRY: "registry.example.com",
+  CI_REGISTRY_IMAGE: REPOSITORY,
+  CI_REGISTRY_USER: "gitlab-ci-token",
+  CI_REGISTRY_PASSWORD: "job-token-value",
+} as const;

@@ -3,7 +3,7 @@ import * as path from "path";
 import { parse } from "yaml";
 import { PreviewJob, REPO_ROOT } from "../harness/gitlab-ci-local";
 import { FakeCall, fakeTools, FakeTools, runJobScript, ScriptResult } from "../harness/fake-tools";
-import { consumerJobs, DIGEST } from "./consumer";
+import { consumerJobs, DEPLOY_CI, DIGEST, REPOSITORY, SHA } from "./consumer";
 
 /**
  * The deploy component's `sign` input: the flux job signs the pushed artifact's digest with cosign
@@ -12,21 +12,12 @@ import { consumerJobs, DIGEST } from "./consumer";
  * DEPLOY_SIGN set as the input would set it.
  */
 
-const SHA = "0123456789abcdef0123456789abcdef01234567";
-const REPOSITORY = "registry.example.com/acme/api";
 const ARTIFACT = `oci://${REPOSITORY}/manifests:${SHA}`;
 const ARTIFACT_DIGEST = `sha256:${"d".repeat(64)}`;
 const SIGNED = `${REPOSITORY}/manifests@${ARTIFACT_DIGEST}`;
 
 const ENV = {
-  CI_PROJECT_PATH: "acme/api",
-  CI_PROJECT_URL: "https://gitlab.example.com/acme/api",
-  CI_COMMIT_SHA: SHA,
-  CI_COMMIT_REF_NAME: "main",
-  CI_REGISTRY: "registry.example.com",
-  CI_REGISTRY_IMAGE: REPOSITORY,
-  CI_REGISTRY_USER: "gitlab-ci-token",
-  CI_REGISTRY_PASSWORD: "job-token-value",
+  ...DEPLOY_CI,
   BUILT_IMAGE_REPOSITORY: REPOSITORY,
   BUILT_IMAGE_DIGEST: DIGEST,
   KUBE_NAMESPACE: "api",

@@ -2,7 +2,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { PreviewJob } from "../harness/gitlab-ci-local";
 import { FakeCall, fakeTools, FakeTools, runJobScript, ScriptResult } from "../harness/fake-tools";
-import { consumerJobs, DIGEST } from "./consumer";
+import { consumerJobs, DEPLOY_CI, DIGEST, REPOSITORY, SHA } from "./consumer";
 
 /**
  * The deploy component's scripts, as gitlab-ci-local merges them into the consumer pipeline's
@@ -12,20 +12,8 @@ import { consumerJobs, DIGEST } from "./consumer";
  * platform publishes for the environment's scope.
  */
 
-const SHA = "0123456789abcdef0123456789abcdef01234567";
-const REPOSITORY = "registry.example.com/acme/api";
 const IMAGE = `${REPOSITORY}@${DIGEST}`;
-
-const CI = {
-  CI_PROJECT_PATH: "acme/api",
-  CI_PROJECT_URL: "https://gitlab.example.com/acme/api",
-  CI_COMMIT_SHA: SHA,
-  CI_COMMIT_REF_NAME: "main",
-  CI_REGISTRY: "registry.example.com",
-  CI_REGISTRY_IMAGE: REPOSITORY,
-  CI_REGISTRY_USER: "gitlab-ci-token",
-  CI_REGISTRY_PASSWORD: "job-token-value",
-};
+const CI = DEPLOY_CI;
 
 const DOTENV = { BUILT_IMAGE_REPOSITORY: REPOSITORY, BUILT_IMAGE_DIGEST: DIGEST };
 
