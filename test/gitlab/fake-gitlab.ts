@@ -161,6 +161,10 @@ export async function startFakeGitLab(options: FakeOptions = {}): Promise<FakeGi
       send(res, reply(404, { error: "404 Not Found" }));
     });
   });
+  // Idle keep-alive sockets stay open until close(): with Node's 5 s server timeout, a client
+  // reusing a socket as the server drops it (a loaded machine delays the client's own 4 s
+  // timer) got ECONNRESET on a POST, which it rightly does not retry.
+  server.keepAliveTimeout = 0;
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   return {
