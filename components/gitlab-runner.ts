@@ -1,7 +1,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { chartSource, chartSourceProblem } from "./helm-source";
-import { RunnerType, UserRunner, validateRunnerTarget } from "./gitlab";
+import {
+  RUNNER_SETTINGS,
+  RunnerType,
+  UserRunner,
+  UserRunnerSettings,
+  validateRunnerTarget,
+} from "./gitlab";
 import { standardLabels } from "./labels";
 import {
   CIDR,
@@ -160,21 +166,26 @@ export class GitLabRunner extends pulumi.ComponentResource {
     const labels = standardLabels(COMPONENT);
     const project = args.scope === "project";
 
+    const runnerSettings = {
+      description: args.description,
+      tagLists: [...args.tags],
+      untagged: args.runUntagged,
+      // GitLab locks only project runners to their project.
+      locked: project ? args.locked : undefined,
+      accessLevel: args.accessLevel,
+      maximumTimeout: args.maximumTimeout,
+      paused: args.paused,
+      maintenanceNote: maintenanceNote(name, args.rotation),
+    };
     const runner = new UserRunner(
       `${name}-runner`,
       {
         runnerType: RUNNER_TYPES[args.scope],
         projectId: args.projectId,
         groupId: args.groupId,
-        description: args.description,
-        tagLists: [...args.tags],
-        untagged: args.runUntagged,
-        // GitLab locks only project runners to their project.
-        locked: project ? args.locked : undefined,
-        accessLevel: args.accessLevel,
-        maximumTimeout: args.maximumTimeout,
-        paused: args.paused,
-        maintenanceNote: maintenanceNote(name, args.rotation),
+        // Created with its settings, so it never runs a job unprotected or untagged by mistake;
+        // later changes go to `settings` below.
+        ...runnerSettings,
       },
       {
         parent: this,
@@ -184,7 +195,15 @@ export class GitLabRunner extends pulumi.ComponentResource {
         // dynamic provider's diff names no changed keys, so the note (which shows the marker in
         // GitLab's runner list) would just be updated in place.
         replacementTrigger: args.rotation,
+        // Settings change through `settings`: an update here would preview the token and id as
+        // unknown, and so the token Secret as replaced and the release as changed.
+        ignoreChanges: [...RUNNER_SETTINGS],
       },
+    );
+    const settings = new UserRunnerSettings(
+      `${name}-settings`,
+      { runnerId: runner.runnerId, ...runnerSettings },
+      { parent: this },
     );
 
     const tokenSecret = new k8s.core.v1.Secret(
@@ -309,6 +328,7 @@ export class GitLabRunner extends pulumi.ComponentResource {
         // The pod mounts the Secrets by name only: Helm must not start it before they exist; nor
         // before its account may create job pods.
         dependsOn: [
+          settings,
           tokenSecret,
           ...(cacheSecret === undefined ? [] : [cacheSecret]),
           ...executorRbac,

@@ -55,10 +55,15 @@ export {
 export {
   type RunnerAccessLevel,
   type RunnerType,
+  RUNNER_SETTINGS,
   UserRunner,
   type UserRunnerArgs,
   UserRunnerProvider,
+  UserRunnerSettings,
+  type UserRunnerSettingsArgs,
+  UserRunnerSettingsProvider,
   createUserRunnerProvider,
+  createUserRunnerSettingsProvider,
   validateRunnerTarget,
   validateRunnerType,
 } from "./user-runner";

@@ -1,6 +1,6 @@
 import { Runners, Users } from "@gitbeaker/rest";
 import * as pulumi from "@pulumi/pulumi";
-import { ClientSettings } from "./client";
+import { Api, ClientSettings } from "./client";
 import {
   BaseInputs,
   Failure,
@@ -75,18 +75,9 @@ interface RunnerOutputs extends RunnerInputs {
   readonly tokenExpiresAt?: string;
 }
 
-function validateRunner(i: Record<string, unknown>): Failure[] {
-  const type = i.runnerType;
-  const target =
-    known(type) &&
-    RUNNER_TYPES.includes(type as string) &&
-    known(i.projectId ?? 0) &&
-    known(i.groupId ?? 0)
-      ? validateRunnerTarget(type as string, i.projectId, i.groupId)
-      : undefined;
+/** Problems with the settings `PUT /runners/:id` takes. */
+function validateRunnerSettings(i: Record<string, unknown>): Failure[] {
   return failures(
-    ["runnerType", required(type) ?? ifKnown(type, validateRunnerType)],
-    ...(target !== undefined ? [target] : []),
     [
       "accessLevel",
       ifKnown<string>(i.accessLevel, (a) =>
@@ -112,6 +103,24 @@ function validateRunner(i: Record<string, unknown>): Failure[] {
       ),
     ],
   );
+}
+
+function validateRunner(i: Record<string, unknown>): Failure[] {
+  const type = i.runnerType;
+  const target =
+    known(type) &&
+    RUNNER_TYPES.includes(type as string) &&
+    known(i.projectId ?? 0) &&
+    known(i.groupId ?? 0)
+      ? validateRunnerTarget(type as string, i.projectId, i.groupId)
+      : undefined;
+  return [
+    ...failures(
+      ["runnerType", required(type) ?? ifKnown(type, validateRunnerType)],
+      ...(target !== undefined ? [target] : []),
+    ),
+    ...validateRunnerSettings(i),
+  ];
 }
 
 interface RunnerSchema {
@@ -146,7 +155,7 @@ function fromApi(id: number, r: RunnerSchema): Omit<RunnerOutputs, "token" | "to
 }
 
 /** The mutable settings in the API's terms; `PUT /runners/:id` and `POST /user/runners`. */
-function settings(i: RunnerInputs) {
+function settings(i: Pick<RunnerInputs, (typeof RUNNER_SETTINGS)[number]>) {
   return {
     description: i.description,
     tagList: i.tagLists,
@@ -159,7 +168,8 @@ function settings(i: RunnerInputs) {
   };
 }
 
-const MUTABLE = [
+/** The settings `PUT /runners/:id` changes; {@link UserRunnerSettings} manages them. */
+export const RUNNER_SETTINGS = [
   "description",
   "tagLists",
   "untagged",
@@ -181,9 +191,9 @@ export function createUserRunnerProvider(overrides?: Partial<ClientSettings>) {
         tagLists: i.tagLists === undefined ? undefined : [...new Set(i.tagLists)].sort(),
       }),
       replaceOn: ["runnerType", "projectId", "groupId"],
-      updatable: [...MUTABLE],
+      updatable: [...RUNNER_SETTINGS],
       // GitLab defaults what is not given (run untagged, not protected...); keep its values.
-      computed: [...MUTABLE],
+      computed: [...RUNNER_SETTINGS],
       create: async (api, i) => {
         const created = (await api.use(Users).createCIRunner(i.runnerType, {
           projectId: i.projectId,
@@ -306,6 +316,136 @@ export class UserRunner extends GitLabResource {
         validate: validateRunner,
         secretOutputs: ["token"],
       },
+      name,
+      args,
+      props,
+      opts,
+    );
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The settings of an existing runner, apart from the runner and its token
+
+const SETTINGS_TYPE = "UserRunnerSettings";
+
+/** Provider-side inputs of {@link UserRunnerSettings}. */
+interface SettingsInputs extends BaseInputs {
+  readonly runnerId: number;
+  readonly description?: string;
+  readonly tagLists?: string[];
+  readonly untagged?: boolean;
+  readonly locked?: boolean;
+  readonly accessLevel?: RunnerAccessLevel;
+  readonly maximumTimeout?: number;
+  readonly paused?: boolean;
+  readonly maintenanceNote?: string;
+}
+
+function validateSettings(i: Record<string, unknown>): Failure[] {
+  return [
+    ...failures([
+      "runnerId",
+      required(i.runnerId) ??
+        ifKnown<number>(i.runnerId, (id) =>
+          Number.isInteger(id) && id > 0 ? undefined : `expected a runner id, got ${id}`,
+        ),
+    ]),
+    ...validateRunnerSettings(i),
+  ];
+}
+
+function settingsFromApi(id: number, r: RunnerSchema): SettingsInputs {
+  const all = fromApi(id, r);
+  return {
+    runnerId: id,
+    ...Object.fromEntries(RUNNER_SETTINGS.map((k) => [k, all[k]])),
+  };
+}
+
+/** A provider for {@link UserRunnerSettings} with other retry and timeout settings. */
+export function createUserRunnerSettingsProvider(overrides?: Partial<ClientSettings>) {
+  const put = async (api: Api, i: SettingsInputs) =>
+    settingsFromApi(
+      i.runnerId,
+      (await api.use(Runners).edit(i.runnerId, settings(i) as never)) as unknown as RunnerSchema,
+    );
+  return defineProvider<SettingsInputs, SettingsInputs>(
+    {
+      type: SETTINGS_TYPE,
+      validate: validateSettings,
+      normalize: (i) => ({
+        ...i,
+        tagLists: i.tagLists === undefined ? undefined : [...new Set(i.tagLists)].sort(),
+      }),
+      replaceOn: ["runnerId"],
+      updatable: [...RUNNER_SETTINGS],
+      computed: [...RUNNER_SETTINGS],
+      create: async (api, i) => ({
+        id: String(i.runnerId),
+        outs: { ...i, ...(await put(api, i)) },
+      }),
+      read: async (api, id) =>
+        settingsFromApi(
+          Number(id),
+          (await api.use(Runners).show(Number(id))) as unknown as RunnerSchema,
+        ),
+      update: async (api, _id, _olds, news) => ({ ...news, ...(await put(api, news)) }),
+      // The runner's own deletion (UserRunner) removes them; a replaced runner's are gone with it.
+      delete: async () => {},
+    },
+    overrides,
+  );
+}
+
+/** The dynamic provider {@link UserRunnerSettings} registers with. */
+export const UserRunnerSettingsProvider = createUserRunnerSettingsProvider();
+
+/** Arguments of {@link UserRunnerSettings}: a runner's id and the settings of `UserRunnerArgs`. */
+export type UserRunnerSettingsArgs = Omit<
+  UserRunnerArgs,
+  "runnerType" | "projectId" | "groupId"
+> & {
+  /** GitLab's id of the runner ({@link UserRunner.runnerId}). A new id replaces these settings. */
+  readonly runnerId: pulumi.Input<number>;
+};
+
+/**
+ * The mutable settings of a runner (`PUT /runners/:id`), managed apart from the {@link UserRunner}
+ * that created it. An addition: @pulumi/gitlab's `UserRunner` holds them itself. Apart, a change
+ * of settings previews as an update of this resource only: a dynamic resource's update leaves
+ * all its outputs unknown in a preview (the Node.js dynamic provider sends the engine no stable
+ * outputs), so on the runner itself it would show the token and id as changing, and everything
+ * built from them (the token Secret, the chart's values) as replaced. Register the runner with
+ * `ignoreChanges` on {@link RUNNER_SETTINGS} (it is still created with them) and these with its
+ * `runnerId`. Deleting them changes nothing in GitLab; the runner's deletion removes them.
+ * Import id: the runner id.
+ */
+export class UserRunnerSettings extends GitLabResource {
+  declare public readonly runnerId: pulumi.Output<number>;
+  declare public readonly description: pulumi.Output<string | undefined>;
+  declare public readonly tagLists: pulumi.Output<string[]>;
+  declare public readonly untagged: pulumi.Output<boolean>;
+  declare public readonly locked: pulumi.Output<boolean>;
+  declare public readonly accessLevel: pulumi.Output<RunnerAccessLevel>;
+  declare public readonly maximumTimeout: pulumi.Output<number | undefined>;
+  declare public readonly paused: pulumi.Output<boolean>;
+  declare public readonly maintenanceNote: pulumi.Output<string | undefined>;
+
+  constructor(name: string, args: UserRunnerSettingsArgs, opts?: pulumi.CustomResourceOptions) {
+    const props = {
+      runnerId: args.runnerId,
+      description: args.description,
+      tagLists: args.tagLists,
+      untagged: args.untagged,
+      locked: args.locked,
+      accessLevel: args.accessLevel,
+      maximumTimeout: args.maximumTimeout,
+      paused: args.paused,
+      maintenanceNote: args.maintenanceNote,
+    };
+    super(
+      { type: SETTINGS_TYPE, provider: UserRunnerSettingsProvider, validate: validateSettings },
       name,
       args,
       props,

@@ -20,6 +20,7 @@ import { Resources, unwrap } from "../harness/mocks";
 
 const COMPONENT = "platform:ci:GitLabRunner";
 const USER_RUNNER = "pulumi-nodejs:dynamic/gitlab:UserRunner";
+const RUNNER_SETTINGS_TYPE = "pulumi-nodejs:dynamic/gitlab:UserRunnerSettings";
 const SECRET = "kubernetes:core/v1:Secret";
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 const NAMESPACE = "kubernetes:core/v1:Namespace";
@@ -187,6 +188,7 @@ describe("GitLabRunner", () => {
       [NAMESPACE]: 1,
       [COMPONENT]: 1,
       [USER_RUNNER]: 1,
+      [RUNNER_SETTINGS_TYPE]: 1,
       [SECRET]: 1,
       [RELEASE]: 1,
     });
@@ -210,6 +212,34 @@ describe("GitLabRunner", () => {
     // Create-before-delete: the new runner exists before the old one goes.
     expect(runner.deleteBeforeReplace).toBe(false);
     expect(runner.parent).toBe(component.urn);
+    // Created with its settings; later changes go to the settings resource, so that a preview
+    // never shows the runner's token (and the Secret and release built from it) as changing.
+    expect(runner.ignoreChanges).toEqual([
+      "description",
+      "tagLists",
+      "untagged",
+      "locked",
+      "accessLevel",
+      "maximumTimeout",
+      "paused",
+      "maintenanceNote",
+    ]);
+    const settings = all.find(RUNNER_SETTINGS_TYPE, "ci-settings");
+    expect(settings.inputs).toEqual({
+      resourceName: "ci-settings",
+      runnerId: 101,
+      description: "platform-dev",
+      tagLists: ["kubernetes", "dev"],
+      untagged: false,
+      locked: true,
+      accessLevel: "not_protected",
+      maximumTimeout: 3600,
+      paused: false,
+      maintenanceNote: "Managed by Pulumi (platform/test, GitLabRunner ci); token rotation 1",
+    });
+    expect(settings.parent).toBe(component.urn);
+    expect(settings.dependencies).toEqual([runner.urn]);
+    expect(settings.ignoreChanges).toEqual([]);
 
     const secret = all.find(SECRET, "ci-token");
     expect(secret.parent).toBe(component.urn);
@@ -245,9 +275,10 @@ describe("GitLabRunner", () => {
       // Added by the SDK itself. No skipAwait: Pulumi waits for the release to be ready.
       compat: "true",
     });
-    // Helm must find the Secret (and the namespace) when it starts the pod.
+    // Helm must find the Secret (and the namespace) when it starts the pod, and the runner's
+    // settings applied when the manager registers.
     expect(release.dependencies).toEqual(
-      expect.arrayContaining([secret.urn, all.find(NAMESPACE, "managed").urn]),
+      expect.arrayContaining([secret.urn, all.find(NAMESPACE, "managed").urn, settings.urn]),
     );
     // Values are stored in state: nothing secret may be in them.
     expect(release.secretInputs).toEqual([]);
@@ -344,6 +375,7 @@ describe("GitLabRunner", () => {
       "pulumi:providers:kubernetes": 1,
       [COMPONENT]: 1,
       [USER_RUNNER]: 1,
+      [RUNNER_SETTINGS_TYPE]: 1,
       [SECRET]: 2,
       [RELEASE]: 1,
     });
@@ -417,6 +449,7 @@ describe("GitLabRunner", () => {
       if (scope === "instance") {
         expect(inputs).not.toHaveProperty("groupId");
       }
+      expect(all.find(RUNNER_SETTINGS_TYPE, "ci-settings").inputs).not.toHaveProperty("locked");
     },
   );
 
@@ -448,6 +481,7 @@ describe("GitLabRunner", () => {
       "pulumi:providers:kubernetes": 1,
       [COMPONENT]: 1,
       [USER_RUNNER]: 1,
+      [RUNNER_SETTINGS_TYPE]: 1,
       [SECRET]: 1,
       [SERVICE_ACCOUNT]: 1,
       [ROLE]: 1,
@@ -569,6 +603,10 @@ describe("GitLabRunner", () => {
       "Managed by Pulumi (platform/test, GitLabRunner ci); token rotation 2026-02-01",
     );
     expect(runner.replaceOnChanges).toEqual([]);
+    // A new runner id replaces its settings resource (the provider's diff), which sets them again.
+    expect(all.find(RUNNER_SETTINGS_TYPE, "ci-settings").inputs["maintenanceNote"]).toBe(
+      "Managed by Pulumi (platform/test, GitLabRunner ci); token rotation 2026-02-01",
+    );
     const values = all.find(RELEASE, "ci-release").inputs["values"] as {
       podAnnotations: Record<string, string>;
     };

@@ -70,6 +70,8 @@ function gitlabObjects(fake: FakeGitLab): Record<string, number> {
     ProjectDeployToken: [...s.deployTokens.values()].flat().filter((t) => t["revoked"] !== true)
       .length,
     UserRunner: s.runners.size,
+    // Each runner's settings are one more resource in the state, on the same GitLab object.
+    UserRunnerSettings: s.runners.size,
     ClusterAgent: s.agents.size,
     ClusterAgentToken: [...s.agentTokens.values()].filter((t) => t["status"] === "active").length,
     RepositoryFile: s.files.size,
@@ -276,15 +278,11 @@ suite("the platform on a real engine and API server", () => {
       .filter((s) => s.op !== "same" && s.op !== "refresh")
       .map((s) => `${s.op} ${urnName(s.urn)}`)
       .sort();
-    // A dynamic resource's update leaves its outputs unknown in a preview (the Node.js dynamic
-    // provider has no preview of updates), so the runner's token and id look changed: the token
-    // Secret shows as replaced and the release's runner-id annotation as updated. The `up` below
-    // shows that neither happens.
+    // Exactly the updates: the runner's settings change through their own resource, so the
+    // runner's token and id, the token Secret and the release stay as they are.
     expect(planned).toEqual([
-      "replace Secret::runner-token",
       "update Deployment::app-api",
-      "update Release::runner-release",
-      "update UserRunner::runner-runner",
+      "update UserRunnerSettings::runner-settings",
     ]);
 
     const up = await timed("4 up --json (change)", () =>
@@ -293,7 +291,7 @@ suite("the platform on a real engine and API server", () => {
     expectExit(up);
     expect(engineOps(up.stdout)).toEqual([
       "update Deployment::app-api",
-      "update UserRunner::runner-runner",
+      "update UserRunnerSettings::runner-settings",
     ]);
     const api = await project.getJson<{
       spec: { replicas: number };
@@ -324,10 +322,13 @@ suite("the platform on a real engine and API server", () => {
     expect(engineOps(up.stdout)).toEqual([
       "create-replacement Secret::runner-token",
       "create-replacement UserRunner::runner-runner",
+      "create-replacement UserRunnerSettings::runner-settings",
       "delete-replaced Secret::runner-token",
       "delete-replaced UserRunner::runner-runner",
+      "delete-replaced UserRunnerSettings::runner-settings",
       "replace Secret::runner-token",
       "replace UserRunner::runner-runner",
+      "replace UserRunnerSettings::runner-settings",
       "update Release::runner-release",
     ]);
     const after = [...fake.state.runners.keys()];

@@ -43,6 +43,7 @@ test.each([
     () => new gitlab.GroupDeployToken("gdt", { group: "7", name: "n", scopes: ["read_registry"] }),
   ],
   ["UserRunner", () => new gitlab.UserRunner("ur", { runnerType: "group_type", groupId: 7 })],
+  ["UserRunnerSettings", () => new gitlab.UserRunnerSettings("urs", { runnerId: 7, paused: true })],
   ["ClusterAgent", () => new gitlab.ClusterAgent("ca", { project: "42", name: "prod" })],
   [
     "ClusterAgentToken",

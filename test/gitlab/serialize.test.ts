@@ -41,6 +41,7 @@ test.each([
   ["ProjectDeployTokenProvider", gitlab.ProjectDeployTokenProvider],
   ["GroupDeployTokenProvider", gitlab.GroupDeployTokenProvider],
   ["UserRunnerProvider", gitlab.UserRunnerProvider],
+  ["UserRunnerSettingsProvider", gitlab.UserRunnerSettingsProvider],
   ["ClusterAgentProvider", gitlab.ClusterAgentProvider],
   ["ClusterAgentTokenProvider", gitlab.ClusterAgentTokenProvider],
   ["RepositoryFileProvider", gitlab.RepositoryFileProvider],

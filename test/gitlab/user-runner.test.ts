@@ -1,4 +1,7 @@
-import { createUserRunnerProvider } from "../../components/gitlab/user-runner";
+import {
+  createUserRunnerProvider,
+  createUserRunnerSettingsProvider,
+} from "../../components/gitlab/user-runner";
 import { FakeGitLab, startFakeGitLab } from "./fake-gitlab";
 import { FAST, checked, configured, createChecked, rejection } from "./harness";
 
@@ -199,4 +202,114 @@ test.each([
     { property, reason: `UserRunner "k8s-runner": ${property}: ${problem}` },
   ]);
   expect(fake.log).toEqual([]);
+});
+
+describe("UserRunnerSettings", () => {
+  const settingsProvider = () => configured(createUserRunnerSettingsProvider(FAST), fake);
+  /** A runner GitLab defaulted (untagged, not protected), as the runner resource left it. */
+  const runner = async () => (await createChecked(await provider(), args())).outs;
+  const settingsArgs = (runnerId: number, extra: Record<string, unknown> = {}) => ({
+    resourceName: "k8s-runner-settings",
+    runnerId,
+    description: "kubernetes",
+    tagLists: ["k8s", "fast", "k8s"],
+    untagged: false,
+    accessLevel: "ref_protected",
+    ...extra,
+  });
+
+  test("applies the settings with PUT /runners/:id, reads and updates them, and leaves the runner on delete", async () => {
+    const { runnerId, token } = await runner();
+    const p = await settingsProvider();
+    const created = await createChecked(p, settingsArgs(runnerId as number));
+    const live = {
+      resourceName: "k8s-runner-settings",
+      runnerId,
+      description: "kubernetes",
+      tagLists: ["fast", "k8s"],
+      untagged: false,
+      locked: false,
+      accessLevel: "ref_protected",
+      paused: false,
+    };
+    expect(created).toEqual({ id: String(runnerId), outs: live });
+    expect(fake.requests("PUT", /^\/runners\/\d+$/).map((r) => r.body)).toEqual([
+      {
+        description: "kubernetes",
+        tag_list: ["fast", "k8s"],
+        run_untagged: false,
+        access_level: "ref_protected",
+      },
+    ]);
+    expect(fake.state.runners.get(runnerId as number)).toMatchObject({
+      tag_list: ["fast", "k8s"],
+      run_untagged: false,
+      access_level: "ref_protected",
+    });
+    expect(await p.read?.(created.id, created.outs)).toEqual({ id: created.id, props: live });
+
+    const news = await checked(p, settingsArgs(runnerId as number, { paused: true }));
+    expect(await p.diff?.(created.id, live, news)).toEqual({
+      changes: true,
+      replaces: [],
+      deleteBeforeReplace: false,
+    });
+    const updated = await p.update?.(created.id, live, news);
+    expect(updated?.outs).toEqual({ ...live, paused: true });
+    expect(fake.state.runners.get(runnerId as number)?.["paused"]).toBe(true);
+
+    await p.delete?.(created.id, updated?.outs);
+    // The runner, its token and its settings stay: only UserRunner deletes the runner.
+    expect(fake.state.runners.get(runnerId as number)).toMatchObject({ paused: true });
+    expect(fake.requests("DELETE", /^\/runners\//)).toEqual([]);
+    expect(token).toMatch(/^glrt-/);
+  });
+
+  test("settings GitLab defaulted are not drift; a new runner id replaces them", async () => {
+    const { runnerId } = await runner();
+    const p = await settingsProvider();
+    const created = await createChecked(p, settingsArgs(runnerId as number));
+    const live = (await p.read?.(created.id, created.outs))?.props;
+    const diff = async (extra: Record<string, unknown>) =>
+      p.diff?.(created.id, live, await checked(p, settingsArgs(runnerId as number, extra)));
+    expect(await diff({})).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
+    expect(await diff({ runnerId: (runnerId as number) + 1 })).toEqual({
+      changes: true,
+      replaces: ["runnerId"],
+      deleteBeforeReplace: false,
+    });
+  });
+
+  test("a runner that is gone reads as gone, and setting it fails with GitLab's 404", async () => {
+    const { runnerId } = await runner();
+    const p = await settingsProvider();
+    const created = await createChecked(p, settingsArgs(runnerId as number));
+    fake.state.runners.delete(runnerId as number);
+    expect(await p.read?.(created.id, created.outs)).toEqual({});
+    expect(await rejection(createChecked(p, settingsArgs(runnerId as number)))).toBe(
+      `UserRunnerSettings "k8s-runner-settings": PUT /runners/${runnerId} failed with HTTP 404: 404 Runner Not Found`,
+    );
+  });
+
+  test.each([
+    { extra: { runnerId: undefined }, property: "runnerId", problem: "is required" },
+    { extra: { runnerId: 0 }, property: "runnerId", problem: "expected a runner id, got 0" },
+    {
+      extra: { accessLevel: "protected" },
+      property: "accessLevel",
+      problem: 'expected "not_protected" or "ref_protected", got "protected"',
+    },
+    {
+      extra: { maximumTimeout: 300 },
+      property: "maximumTimeout",
+      problem: "expected whole seconds, at least 600, got 300",
+    },
+  ])("check rejects a bad $property without a request", async ({ extra, property, problem }) => {
+    const p = await settingsProvider();
+    const result = await p.check?.({}, settingsArgs(7, extra));
+    expect(result?.failures).toEqual([
+      { property, reason: `UserRunnerSettings "k8s-runner-settings": ${property}: ${problem}` },
+    ]);
+    expect(fake.log).toEqual([]);
+  });
 });
