@@ -417,6 +417,17 @@ export = async () => {
                   },
                 }
               : {}),
+            // Where no one may push, the program's own user still commits the agents' files.
+            ...(config.protection.manage &&
+            config.protection.defaultBranch.programPush &&
+            config.instance.tokenUser !== undefined
+              ? {
+                  programPush: {
+                    project: gitlab.projectPath,
+                    userId: config.instance.tokenUser.id,
+                  },
+                }
+              : {}),
             // The agents' authorization files need their code owners' approval (Premium).
             ...(config.protection.manage && config.agent.codeOwners.length > 0
               ? { codeOwners: { project: gitlab.projectPath, owners: config.agent.codeOwners } }

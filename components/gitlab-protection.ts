@@ -46,6 +46,13 @@ export interface GitLabProtectionArgs {
    */
   readonly codeOwners?: { readonly project: string; readonly owners: readonly string[] };
   /**
+   * A user who may push to `project`'s default branch whatever `defaultBranch.pushAccessLevel`
+   * says (`allowed_to_push`, GitLab Premium): the program's own, whose commits there (the agents'
+   * files, CODEOWNERS) GitLab would otherwise refuse where no one may push. `project` must be
+   * among `projects`. Default none.
+   */
+  readonly programPush?: { readonly project: string; readonly userId: number };
+  /**
    * Kinds of existing protection to take over rather than stop on. GitLab protects a new
    * project's default branch itself, so a first run usually needs `branches`. `codeOwners`: an
    * existing `.gitlab/CODEOWNERS` is replaced. Default none.
@@ -106,6 +113,9 @@ export class GitLabProtection extends pulumi.ComponentResource {
           mergeAccessLevel: args.defaultBranch.mergeAccessLevel,
           allowForcePush: args.defaultBranch.allowForcePush,
           codeOwnerApprovalRequired: args.defaultBranch.codeOwnerApprovalRequired,
+          ...(args.programPush?.project === project
+            ? { allowedToPushes: [{ userId: args.programPush.userId }] }
+            : {}),
           ...(adopt.branches === true ? { adoptExisting: true } : {}),
         },
         {
@@ -187,6 +197,17 @@ export function gitLabProtectionProblems(args: GitLabProtectionArgs): string[] {
       problems.push(
         "defaultBranch.codeOwnerApprovalRequired: expected true with codeOwners (without it GitLab merges without their approval), got false",
       );
+    }
+  }
+  const programPush = args.programPush;
+  if (programPush !== undefined) {
+    if (!args.projects.some((p) => p.project === programPush.project)) {
+      problems.push(
+        `programPush.project: expected one of the protected projects, got ${JSON.stringify(programPush.project)}`,
+      );
+    }
+    if (!Number.isInteger(programPush.userId) || programPush.userId <= 0) {
+      problems.push(`programPush.userId: expected a GitLab user id, got ${programPush.userId}`);
     }
   }
   if (new Set(args.releaseTags.patterns).size !== args.releaseTags.patterns.length) {

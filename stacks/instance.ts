@@ -40,6 +40,8 @@ export function instanceQuery(config: EnvironmentConfig): InstanceQuery {
       config.gitlab.groupPath === undefined
         ? []
         : [{ path: config.gitlab.groupPath, at: "gitlab.groupPath" }],
+    // The user the platform project's protected default branch lets push.
+    ...(pushesAsProgram(config) ? { user: { at: "protection.defaultBranch.programPush" } } : {}),
     // A CODEOWNERS GitLab reads before the platform's would make it ignored.
     ...(commitsCodeOwners(config)
       ? {
@@ -53,6 +55,11 @@ export function instanceQuery(config: EnvironmentConfig): InstanceQuery {
         }
       : {}),
   };
+}
+
+/** Whether this stack lets its own user push to the platform project's protected branch. */
+function pushesAsProgram(config: EnvironmentConfig): boolean {
+  return config.protection.manage && config.protection.defaultBranch.programPush;
 }
 
 /** Whether this stack commits the platform project's CODEOWNERS (see index.ts). */
@@ -140,6 +147,15 @@ export function withInstance(config: EnvironmentConfig, facts: InstanceFacts): P
     }
   }
 
+  if (pushesAsProgram(config) && !facts.metadata.enterprise) {
+    problems.push(
+      `protection.defaultBranch.programPush: expected GitLab Premium (an EE instance) at ${url}, ` +
+        `where a protected branch can let one user push, got GitLab ${facts.metadata.version} ` +
+        `(CE keeps only role levels); set protection.defaultBranch.pushAccessLevel "maintainer" ` +
+        "and programPush false",
+    );
+  }
+
   const instance: InstanceSettings = {
     url,
     version: facts.metadata.version,
@@ -149,6 +165,7 @@ export function withInstance(config: EnvironmentConfig, facts: InstanceFacts): P
     defaultBranches: facts.defaultBranches,
     groupIds: facts.groupIds,
     hiddenVariables: supports(version, GITLAB_FEATURES.hiddenVariables),
+    ...(facts.tokenUser === undefined ? {} : { tokenUser: facts.tokenUser }),
   };
   if (problems.length > 0) {
     throw new ConfigError(config.stack, problems);

@@ -247,6 +247,8 @@ export interface ProtectionSettings {
     readonly mergeAccessLevel: "developer" | "maintainer";
     readonly allowForcePush: boolean;
     readonly codeOwnerApprovalRequired: boolean;
+    /** The token's user may push to the platform project's default branch (`allowed_to_push`). */
+    readonly programPush: boolean;
   };
   readonly releaseTags: {
     readonly patterns: readonly string[];
@@ -304,6 +306,8 @@ export interface InstanceSettings {
   readonly groupIds: Readonly<Record<string, number>>;
   /** Whether CI/CD variables can be masked and hidden (GitLab 17.4+). */
   readonly hiddenVariables: boolean;
+  /** The token's user, when `protection.defaultBranch.programPush` needs its id. */
+  readonly tokenUser?: { readonly id: number; readonly username: string };
 }
 
 /** A stack's config completed with the instance's facts: what `index.ts` composes from. */

@@ -9,6 +9,7 @@ import {
   ContainerResources,
   EnvironmentConfig,
   GitLabSettings,
+  ProtectionSettings,
   RunnerSettings,
 } from "./model";
 import { RULES, RuleEntry, runRules } from "./rules";
@@ -217,12 +218,7 @@ function resolve(source: ConfigSource, raw: RawConfig, url: URL | undefined): En
         : { username: raw.promotion.username, token: pulumi.secret(raw.promotion.token) },
     protection: {
       manage: raw.protection?.manage ?? d.protection.manage,
-      defaultBranch: {
-        ...d.protection.defaultBranch,
-        // Code owners of the agents' files bind merge requests only with code-owner approval.
-        ...((raw.agent?.codeOwners ?? []).length > 0 ? { codeOwnerApprovalRequired: true } : {}),
-        ...stripUndefined(raw.protection?.defaultBranch ?? {}),
-      },
+      defaultBranch: resolveDefaultBranch(raw, d.protection.defaultBranch),
       releaseTags: {
         ...d.protection.releaseTags,
         ...stripUndefined(raw.protection?.releaseTags ?? {}),
@@ -253,6 +249,22 @@ function resolveGitLab(raw: RawConfig, url: URL | undefined): GitLabSettings {
     environmentScope: raw.gitlab.environmentScope ?? d.environmentScope,
     protectPublishedCredentials: raw.gitlab.protectPublishedCredentials ?? d.protectCredentials,
     adoptExisting: raw.gitlab.adoptExisting ?? [],
+  };
+}
+
+function resolveDefaultBranch(
+  raw: RawConfig,
+  defaults: ProtectionSettings["defaultBranch"],
+): ProtectionSettings["defaultBranch"] {
+  const given = raw.protection?.defaultBranch ?? {};
+  const pushAccessLevel = given.pushAccessLevel ?? defaults.pushAccessLevel;
+  return {
+    ...defaults,
+    // Code owners of the agents' files bind merge requests only with code-owner approval.
+    ...((raw.agent?.codeOwners ?? []).length > 0 ? { codeOwnerApprovalRequired: true } : {}),
+    ...stripUndefined(given),
+    // Where no one may push, the program still commits the agents' files.
+    programPush: given.programPush ?? pushAccessLevel === "no one",
   };
 }
 

@@ -2,7 +2,14 @@
 // and KAS (`GET /metadata`), and the numeric ids of the projects and groups it names. Read by the
 // program (not by a dynamic provider), with one clear error for an unreachable instance, a
 // refused token or a missing project.
-import { Groups, Metadata, PersonalAccessTokens, Projects, RepositoryFiles } from "@gitbeaker/rest";
+import {
+  Groups,
+  Metadata,
+  PersonalAccessTokens,
+  Projects,
+  RepositoryFiles,
+  Users,
+} from "@gitbeaker/rest";
 import {
   ClientSettings,
   Connection,
@@ -58,6 +65,17 @@ export interface InstanceQuery {
     readonly paths: readonly string[];
     readonly at: string;
   }[];
+  /**
+   * Whether the token's own user is needed (`GET /user`), with the key path that needs it: the
+   * user a protected branch lets push. Default not asked.
+   */
+  readonly user?: { readonly at: string };
+}
+
+/** The user a token acts as (a project or group access token's bot user, or a person). */
+export interface TokenUser {
+  readonly id: number;
+  readonly username: string;
 }
 
 /** The answers. */
@@ -75,6 +93,8 @@ export interface InstanceFacts {
    * when `files` was asked; none for an empty repository).
    */
   readonly existingFiles?: Readonly<Record<string, readonly string[]>>;
+  /** The token's user, only when `user` was asked. */
+  readonly tokenUser?: TokenUser;
 }
 
 /** One problem with the instance or the token, before anything was registered. */
@@ -237,6 +257,10 @@ export async function inspectInstance(
     query.files === undefined
       ? undefined
       : await findFiles(connection.host, api, query.files, projectsFound, problems);
+  const tokenUser =
+    query.user === undefined
+      ? undefined
+      : await currentUser(connection.host, api, query.user.at, problems);
   if (problems.length > 0) {
     throw new InstanceError(problems.sort());
   }
@@ -247,7 +271,24 @@ export async function inspectInstance(
     defaultBranches: mapValues(projectsFound, (p) => p.default_branch ?? undefined),
     groupIds: mapValues(groupsFound, (g) => g.id),
     ...(existingFiles === undefined ? {} : { existingFiles }),
+    ...(tokenUser === undefined ? {} : { tokenUser }),
   };
+}
+
+/** `GET /user`: who the token acts as. */
+async function currentUser(
+  url: string,
+  api: ReturnType<typeof connect>,
+  at: string,
+  problems: string[],
+): Promise<TokenUser | undefined> {
+  try {
+    const user = (await api.use(Users).showCurrentUser()) as unknown as TokenUser;
+    return { id: user.id, username: user.username };
+  } catch (err) {
+    problems.push(`${at}: ${explain(url, "GET /user (the token's own user)", err)}`);
+    return undefined;
+  }
 }
 
 /** Which of the files asked about are on their project's default branch (404: absent). */

@@ -56,8 +56,47 @@ export const environmentTagsNeedMaintainerDeploys: Rule = {
       : [],
 };
 
+/**
+ * Whether this stack commits to the platform project's default branch: the agents'
+ * `config.yaml` (features.agent) and, where it manages protection, `.gitlab/CODEOWNERS`.
+ */
+export function commitsToPlatformProject(config: {
+  readonly features: { readonly agent: boolean };
+  readonly protection: { readonly manage: boolean };
+  readonly agent: { readonly codeOwners: readonly string[] };
+}): boolean {
+  return config.features.agent || (config.protection.manage && config.agent.codeOwners.length > 0);
+}
+
+/**
+ * Where no one may push, the program's own commits need its user let in: GitLab's Files API
+ * refuses a commit to a protected branch the token's user may not push to, Maintainer or not
+ * (app/services/commits/create_service.rb `validate_permissions!`: HTTP 400 "You are not
+ * allowed to push into this branch").
+ */
+export const programCanCommit: Rule = {
+  name: "protection.programCanCommit",
+  paths: ["protection.defaultBranch.programPush", "protection.defaultBranch.pushAccessLevel"],
+  check: (config, raw) => {
+    const b = config.protection.defaultBranch;
+    return config.protection.manage &&
+      b.pushAccessLevel === "no one" &&
+      !b.programPush &&
+      commitsToPlatformProject(config)
+      ? [
+          problem(
+            ["protection", "defaultBranch", "programPush"],
+            `expected true while pushAccessLevel is "no one" and this stack commits to the platform project's default branch (the agents' config.yaml, .gitlab/CODEOWNERS): GitLab would refuse those commits (or set pushAccessLevel "maintainer")`,
+            raw,
+          ),
+        ]
+      : [];
+  },
+};
+
 /** The rules of this area. */
 export const protectionRules: readonly Rule[] = [
   productionBranchLocked,
+  programCanCommit,
   environmentTagsNeedMaintainerDeploys,
 ];

@@ -439,6 +439,13 @@ const protection = z.strictObject({
         .optional()
         .describe("Changes to files with code owners need their approval (GitLab Premium).")
         .register(KEY_DOCS, { default: "`false`" }),
+      programPush: z
+        .boolean()
+        .optional()
+        .describe(
+          "The token's user (who runs this program) may push to the platform project's default branch, by user in `allowed_to_push` (GitLab Premium), so the program's own commits there (the agents' `config.yaml`, `.gitlab/CODEOWNERS`) keep working when `pushAccessLevel` lets no one push. Required then while this stack commits there.",
+        )
+        .register(KEY_DOCS, { default: "`true` when `pushAccessLevel` is `no one`, else `false`" }),
     })
     .optional()
     .describe(

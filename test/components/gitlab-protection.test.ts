@@ -187,3 +187,39 @@ describe("CODEOWNERS of the agents' authorization files", () => {
     ).toEqual(["codeOwners.owners: expected at least one owner, got none"]);
   });
 });
+
+describe("the program's own push", () => {
+  test("lets only the program's user push to the platform project's branch, where no one else may", async () => {
+    const { resources } = await record(
+      (provider) =>
+        new GitLabProtection(
+          "protection",
+          { ...base, programPush: { project: "acme/platform", userId: 5 } },
+          { provider },
+        ),
+    );
+    expect(resources.find(T.branch, "protection-acme/platform-branch").inputs).toEqual({
+      resourceName: "protection-acme/platform-branch",
+      project: "acme/platform",
+      branch: "main",
+      pushAccessLevel: "no one",
+      mergeAccessLevel: "maintainer",
+      allowForcePush: false,
+      codeOwnerApprovalRequired: true,
+      allowedToPushes: [{ userId: 5 }],
+    });
+    // App projects get no such exception: the program commits nothing there.
+    expect(
+      resources.find(T.branch, "protection-acme/web-branch").inputs["allowedToPushes"],
+    ).toBeUndefined();
+  });
+
+  test("names a project that is not protected and a user id that is not one", () => {
+    expect(
+      gitLabProtectionProblems({ ...base, programPush: { project: "acme/other", userId: 0 } }),
+    ).toEqual([
+      'programPush.project: expected one of the protected projects, got "acme/other"',
+      "programPush.userId: expected a GitLab user id, got 0",
+    ]);
+  });
+});

@@ -13,6 +13,8 @@ import {
   notFound,
   reply,
 } from "./fake-gitlab-model";
+import { userFor } from "./fake-gitlab-mr";
+import { canPushToBranch } from "./fake-gitlab-protection";
 
 const sha = () => randomBytes(20).toString("hex");
 const now = () => new Date("2025-01-01T00:00:00Z").toISOString();
@@ -134,6 +136,14 @@ function file(call: Call): Reply {
   const existing = call.state.files.get(key);
   if (call.method === "GET") {
     return existing === undefined ? notFound("File") : reply(200, existing);
+  }
+  // app/services/commits/create_service.rb validate_permissions! (can_push_to_branch?) raises
+  // a ValidationError, which lib/api/files.rb renders as 400 with the bare message (the Commits
+  // API's authorize_push_to_branch! would say 403). A user in allowed_to_push may push, code
+  // owners or not: since GitLab 15.0 CODEOWNERS only binds git pushes of users who cannot push
+  // (ee/lib/ee/gitlab/checks/diff_check.rb validate_code_owners?) and merge requests.
+  if (!canPushToBranch(call.state, projectId, branch, Number(userFor(call).id))) {
+    return badRequest("You are not allowed to push into this branch");
   }
   if (call.method === "POST" && existing !== undefined) {
     return badRequest("A file with this name already exists");

@@ -53,6 +53,32 @@ export function protections(state: FakeState): ProtectionState {
 }
 
 const grape = (error: string): Reply => reply(400, { error });
+
+/**
+ * Whether the token's user may push to `branch` of `projectId` (Gitlab::UserAccess
+ * #can_push_to_branch?): yes on an unprotected branch; on a protected one only through a push
+ * entry for a role it has or for the user itself. The fake's token user is a Maintainer of every
+ * project and no administrator: "Developers + Maintainers" and "Maintainers" let it push, "No
+ * one" and "Instance admins" do not. Exact names only (no wildcard protections).
+ */
+export function canPushToBranch(
+  state: FakeState,
+  projectId: number,
+  branch: string,
+  userId: number,
+): boolean {
+  const protection = protections(state).branches.get(`${projectId}:${branch}`);
+  if (protection === undefined) {
+    return true;
+  }
+  return (protection.push_access_levels as Json[]).some((e) =>
+    e.user_id !== null && e.user_id !== undefined
+      ? Number(e.user_id) === userId
+      : e.group_id === null &&
+        e.deploy_key_id === null &&
+        [30, 40].includes(Number(e.access_level)),
+  );
+}
 const recordNotFound = (): Reply => reply(404, { message: "404 Not found" });
 const routeMissing = (): Reply => reply(404, { error: "404 Not Found" });
 const enterprise = (call: Call) => call.state.metadata.enterprise === true;

@@ -99,6 +99,37 @@ test("files asked about: those on the project's default branch are reported, abs
   ]);
 });
 
+test("the token's user, only when asked", async () => {
+  const query = { projects: [{ path: "acme/platform", at: "gitlab.projectPath" }], groups: [] };
+  const without = await inspectInstance(connection(), query, settings);
+  expect(without).not.toHaveProperty("tokenUser");
+  expect(fake.requests("GET", /^\/user$/)).toEqual([]);
+  const facts = await inspectInstance(
+    connection(),
+    { ...query, user: { at: "protection.defaultBranch.programPush" } },
+    settings,
+  );
+  const me = fake.state.users.get(fake.token);
+  expect(facts.tokenUser).toEqual({ id: me?.["id"], username: me?.["username"] });
+  expect(facts.tokenUser?.username).toMatch(/^project_bot_\d+$/);
+});
+
+test("a failing GET /user is named by the key path that needed it", async () => {
+  fake.faults.push({ method: "GET", path: "/user", status: 403, times: 5 });
+  expect(
+    await rejection(
+      inspectInstance(
+        connection(),
+        { projects: [], groups: [], user: { at: "protection.defaultBranch.programPush" } },
+        settings,
+      ),
+    ),
+  ).toBe(
+    "GitLab preflight failed (1 problem):\n" +
+      `  - protection.defaultBranch.programPush: GitLab at ${fake.url} refused GET /user (the token's own user) (HTTP 403: fault): the token needs the api scope (see docs/gitlab.md, Token scopes and roles)`,
+  );
+});
+
 test("KAS disabled: no address and no version", async () => {
   fake.state.metadata.kas = { enabled: false, externalUrl: null, version: null };
   expect((await readMetadata(connection(), settings)).kas).toEqual({

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { createBranchProtectionProvider } from "../../components/gitlab/branch-protection";
 import { createRepositoryFileProvider } from "../../components/gitlab/repository-file";
 import { FakeGitLab, startFakeGitLab } from "./fake-gitlab";
 import { FAST, checked, configured, createChecked, rejection } from "./harness";
@@ -73,6 +74,60 @@ test("commits text content as base64, reads it back as text, updates and deletes
   expect(fake.requests("DELETE", /repository\/files/)[0]?.body).toEqual({
     branch: "main",
     commit_message: "Configure the prod agent",
+  });
+});
+
+describe("on a protected branch", () => {
+  /** Protects `main` of platform/app as the platform does, through the fake's API. */
+  async function protect(extra: Record<string, unknown>) {
+    const branches = await configured(createBranchProtectionProvider(FAST), fake);
+    await createChecked(branches, {
+      resourceName: "platform-branch",
+      project: "platform/app",
+      branch: "main",
+      mergeAccessLevel: "maintainer",
+      ...extra,
+    });
+  }
+  /** The fake's user behind the token (GitLab's GET /user). */
+  async function me(): Promise<number> {
+    const res = await fetch(`${fake.url}/api/v4/user`, {
+      headers: { "PRIVATE-TOKEN": fake.token },
+    });
+    return ((await res.json()) as { id: number }).id;
+  }
+
+  test("where no one may push, GitLab refuses the commit with its message, Maintainer or not", async () => {
+    await protect({ pushAccessLevel: "no one" });
+    const p = await provider();
+    expect(await rejection(createChecked(p, args()))).toBe(
+      `RepositoryFile "agent-config": POST ${ENCODED} failed with HTTP 400: You are not allowed to push into this branch`,
+    );
+    expect(fake.state.files.size).toBe(0);
+  });
+
+  test("the program's own user in allowed_to_push commits, updates and deletes there", async () => {
+    await protect({ pushAccessLevel: "no one", allowedToPushes: [{ userId: await me() }] });
+    const p = await provider();
+    const created = await createChecked(p, args());
+    const news = await checked(p, args({ content: `${CONFIG}  - id: platform/web\n` }));
+    const updated = await p.update?.(created.id, created.outs, news);
+    expect(updated?.outs).toMatchObject({ content: `${CONFIG}  - id: platform/web\n` });
+    await p.delete?.(created.id, updated!.outs);
+    expect(fake.state.files.size).toBe(0);
+  });
+
+  test("another user in allowed_to_push does not let the token's user commit", async () => {
+    await protect({ pushAccessLevel: "no one", allowedToPushes: [{ userId: (await me()) + 1 }] });
+    expect(await rejection(createChecked(await provider(), args()))).toBe(
+      `RepositoryFile "agent-config": POST ${ENCODED} failed with HTTP 400: You are not allowed to push into this branch`,
+    );
+  });
+
+  test("Maintainers' push level lets a Maintainer's token commit", async () => {
+    await protect({ pushAccessLevel: "maintainer" });
+    await createChecked(await provider(), args());
+    expect(fake.state.files.size).toBe(1);
   });
 });
 

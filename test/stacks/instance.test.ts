@@ -116,6 +116,37 @@ describe("a CODEOWNERS GitLab would read before the platform's", () => {
   });
 });
 
+describe("the program's own push to the platform project", () => {
+  const locked = () =>
+    config({ protection: { manage: true, defaultBranch: { pushAccessLevel: "no one" } } });
+
+  test("asks GitLab who the token is only where the stack lets it push", () => {
+    expect(instanceQuery(locked()).user).toEqual({ at: "protection.defaultBranch.programPush" });
+    expect(instanceQuery(config({ protection: { manage: true } })).user).toBeUndefined();
+    // A stack that does not manage protection protects nothing, so asks nothing.
+    expect(
+      instanceQuery(config({ protection: { defaultBranch: { pushAccessLevel: "no one" } } })).user,
+    ).toBeUndefined();
+  });
+
+  test("carries the token's user; GitLab CE, which lets no single user push, stops the run", () => {
+    const tokenUser = { id: 77, username: "project_42_bot" };
+    expect(withInstance(locked(), { ...facts(), tokenUser }).instance.tokenUser).toEqual(tokenUser);
+    const ce = facts({ version: "18.6.1" });
+    expect(
+      problemsOf(() =>
+        withInstance(locked(), {
+          ...ce,
+          metadata: { ...ce.metadata, enterprise: false },
+          tokenUser,
+        }),
+      ),
+    ).toEqual([
+      'protection.defaultBranch.programPush: expected GitLab Premium (an EE instance) at https://gitlab.example.com, where a protected branch can let one user push, got GitLab 18.6.1 (CE keeps only role levels); set protection.defaultBranch.pushAccessLevel "maintainer" and programPush false',
+    ]);
+  });
+});
+
 test("KAS address and agentk tag come from the instance; ids are filled in", () => {
   const platform = withInstance(config(), facts());
   expect(platform.agent.kasAddress).toBe("wss://gitlab.example.com/-/kubernetes-agent/");

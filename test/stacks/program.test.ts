@@ -490,6 +490,12 @@ describe("differences between environments", () => {
       "[GitLab agents]\n/.gitlab/agents/ @acme/platform-admins\n",
     );
     expect(branches[2]?.dependencies).toContain(codeOwners?.urn);
+    // No one may push, but the program's own user (the fake's, from GET /user) still commits the
+    // agents' files to the platform project; app projects make no such exception.
+    const pushers = branches.map((b) => b.inputs["allowedToPushes"] as { userId: number }[]);
+    expect(pushers.slice(0, 2)).toEqual([undefined, undefined]);
+    expect(pushers[2]).toHaveLength(1);
+    expect(Number.isInteger(pushers[2]?.[0]?.userId) && pushers[2]![0]!.userId > 0).toBe(true);
     const tags = resources.ofType("pulumi-nodejs:dynamic/gitlab:TagProtection");
     expect(
       tags.map((t) => [t.inputs["project"], t.inputs["tag"], t.inputs["createAccessLevel"]]),

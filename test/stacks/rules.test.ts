@@ -525,6 +525,20 @@ const CASES: [string[], string, Partial<ConfigSource>, Record<string, unknown>, 
     ],
   ],
   [
+    ["protection.programCanCommit"],
+    "no one may push where the program commits the agents' files, and its own user is not let in",
+    {},
+    {
+      protection: {
+        manage: true,
+        defaultBranch: { pushAccessLevel: "no one", programPush: false },
+      },
+    },
+    [
+      `protection.defaultBranch.programPush: expected true while pushAccessLevel is "no one" and this stack commits to the platform project's default branch (the agents' config.yaml, .gitlab/CODEOWNERS): GitLab would refuse those commits (or set pushAccessLevel "maintainer"), got false`,
+    ],
+  ],
+  [
     ["protection.environmentTagsNeedMaintainerDeploys"],
     "protected environment tags with deploys Developers may run",
     {},
@@ -869,6 +883,21 @@ describe("each cross-field rule reports its exact message", () => {
       parseEnvironmentConfig(source({ protection: { manage: true } })).protection.defaultBranch
         .codeOwnerApprovalRequired,
     ).toBe(false);
+  });
+
+  test("the program's own push follows the push level unless set", () => {
+    const push = (values: Record<string, unknown>, overrides = {}) =>
+      parseEnvironmentConfig(source(values, overrides)).protection.defaultBranch.programPush;
+    expect(push({})).toBe(false);
+    expect(push({ protection: { defaultBranch: { pushAccessLevel: "no one" } } })).toBe(true);
+    expect(
+      push({ protection: { defaultBranch: { pushAccessLevel: "no one", programPush: false } } }),
+    ).toBe(false);
+    expect(push({ protection: { defaultBranch: { programPush: true } } })).toBe(true);
+    // Production lets no one push by default, so the program's user may.
+    expect(
+      push({ environment: "production", apps: [app({ replicas: 2 })] }, { stack: "production" }),
+    ).toBe(true);
   });
 
   test("the same key in two environment scopes is allowed", () => {
