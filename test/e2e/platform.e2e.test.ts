@@ -1,6 +1,7 @@
 // `npm run test:e2e`: the real Pulumi engine against a real API server (kwok, or E2E_KUBE_CONTEXT)
 // and the loopback GitLab fake, through the project's own `npm run preview|up` wrapper and plain
 // `pulumi`. The seven steps of issue 9 run in order on one stack; each depends on the one before.
+// Step 2b, between them, probes the app namespaces' admission policies on the stack `up` made.
 import { protections } from "../gitlab/fake-gitlab-protection";
 import type { FakeGitLab } from "../gitlab/fake-gitlab";
 import {
@@ -16,6 +17,7 @@ import {
   startFake,
   stopCluster,
   urnName,
+  verdict,
 } from "./support";
 
 const tools = findTools();
@@ -33,6 +35,47 @@ const NAMESPACES: Record<string, string> = {
   api: "restricted",
   docs: "restricted",
 };
+
+/**
+ * The tenant guard's refusal (components/app-admission.ts) of `what` (`services "x"`) in
+ * `namespace`, exactly as the API server words it and kubectl prints it: the Forbidden status,
+ * the policy and binding (both named after the namespace), then the validation's message.
+ */
+function refused(namespace: string, what: string, message: string): string {
+  const policy = `${namespace}.tenant-guard.gitlab-cd-platform`;
+  return `Error from server (Forbidden): ${what} is forbidden: ValidatingAdmissionPolicy '${policy}' with binding '${policy}' denied request: ${message}`;
+}
+
+/** A Service manifest named `name` with `spec` (one port added). */
+function serviceManifest(name: string, spec: Record<string, unknown>): Record<string, unknown> {
+  return {
+    apiVersion: "v1",
+    kind: "Service",
+    metadata: { name, labels: { "e2e.test/guard": "probe" } },
+    spec: { ports: [{ name: "http", port: 80, targetPort: 8080 }], ...spec },
+  };
+}
+
+/** An Ingress manifest named `name` with `spec`. */
+function ingressManifest(name: string, spec: Record<string, unknown>): Record<string, unknown> {
+  return {
+    apiVersion: "networking.k8s.io/v1",
+    kind: "Ingress",
+    metadata: { name, labels: { "e2e.test/guard": "probe" } },
+    spec,
+  };
+}
+
+/** The backend the probe Ingresses name (whether it exists does not matter to admission). */
+const BACKEND = { service: { name: "web", port: { number: 8080 } } };
+
+/** An Ingress rule routing every path of `host` (none: every host) to {@link BACKEND}. */
+function rule(host?: string): Record<string, unknown> {
+  return {
+    ...(host === undefined ? {} : { host }),
+    http: { paths: [{ path: "/", pathType: "Prefix", backend: BACKEND }] },
+  };
+}
 
 /** What the suite measured, printed at the end (docs/testing.md keeps the figures). */
 const timings: [string, number][] = [];
@@ -255,6 +298,282 @@ suite("the platform on a real engine and API server", () => {
     const objects = gitlabObjects(fake);
     expect(objects).toEqual(await stateObjects());
     expect(Object.values(objects).every((n) => n > 0)).toBe(true);
+  });
+
+  test("2b. the tenant guard: the API server refuses what an app namespace may not expose, with the policy's messages, and admits what it may", async () => {
+    // The binding matches every request in its namespace (no matchConditions): the suite's
+    // admin is restrained like anyone else. In docs (Flux), the probes run as Flux's applier, the
+    // account the app's manifests are applied with there.
+    const fluxApplier = "system:serviceaccount:docs:flux-applier";
+    const webServices =
+      "Services in namespace web stay inside the cluster (apps[].allowExternalServices is false)";
+    const webHosts =
+      "Ingresses in namespace web may route only web.e2e.example.test, *.web-review.e2e.example.test (apps[].ingress.host, apps[].allowedHosts)";
+    const noHost = (ns: string) =>
+      `Ingresses in namespace ${ns} may route no host (the app's config names none: apps[].ingress.host, apps[].allowedHosts)`;
+    const svc = (name: string) => `services "${name}"`;
+    const ing = (name: string) => `ingresses.networking.k8s.io "${name}"`;
+
+    interface Probe {
+      readonly namespace: string;
+      readonly manifest: Record<string, unknown>;
+      readonly as?: string;
+      readonly expected: string;
+    }
+    const probes: Probe[] = [
+      {
+        namespace: "web",
+        manifest: serviceManifest("guard-lb", { type: "LoadBalancer" }),
+        expected: refused(
+          "web",
+          svc("guard-lb"),
+          `${webServices}: expected type ClusterIP, got LoadBalancer`,
+        ),
+      },
+      {
+        namespace: "web",
+        manifest: serviceManifest("guard-nodeport", { type: "NodePort" }),
+        expected: refused(
+          "web",
+          svc("guard-nodeport"),
+          `${webServices}: expected type ClusterIP, got NodePort`,
+        ),
+      },
+      {
+        namespace: "web",
+        manifest: serviceManifest("guard-external-ips", {
+          type: "ClusterIP",
+          externalIPs: ["192.0.2.10"],
+        }),
+        expected: refused(
+          "web",
+          svc("guard-external-ips"),
+          `${webServices}: expected no spec.externalIPs, got 192.0.2.10`,
+        ),
+      },
+      {
+        namespace: "web",
+        manifest: serviceManifest("guard-cluster-ip", { type: "ClusterIP" }),
+        expected: "admitted",
+      },
+      {
+        namespace: "web",
+        manifest: ingressManifest("guard-other-host", { rules: [rule("other.e2e.example.test")] }),
+        expected: refused(
+          "web",
+          ing("guard-other-host"),
+          `${webHosts}; got spec.rules[].host other.e2e.example.test`,
+        ),
+      },
+      {
+        namespace: "web",
+        manifest: ingressManifest("guard-own-host", { rules: [rule("web.e2e.example.test")] }),
+        expected: "admitted",
+      },
+      {
+        namespace: "web",
+        manifest: ingressManifest("guard-wildcard-host", {
+          rules: [rule("feature-x.web-review.e2e.example.test")],
+        }),
+        expected: "admitted",
+      },
+      {
+        // A wildcard admits one label under its domain, not two.
+        namespace: "web",
+        manifest: ingressManifest("guard-two-labels", {
+          rules: [rule("a.b.web-review.e2e.example.test")],
+        }),
+        expected: refused(
+          "web",
+          ing("guard-two-labels"),
+          `${webHosts}; got spec.rules[].host a.b.web-review.e2e.example.test`,
+        ),
+      },
+      {
+        namespace: "web",
+        manifest: ingressManifest("guard-no-host", { rules: [rule()] }),
+        expected: refused(
+          "web",
+          ing("guard-no-host"),
+          `${webHosts}; got spec.rules[].host (none: every host)`,
+        ),
+      },
+      {
+        namespace: "web",
+        manifest: ingressManifest("guard-default-backend", { defaultBackend: BACKEND }),
+        expected: refused(
+          "web",
+          ing("guard-default-backend"),
+          `${webHosts}; spec.defaultBackend is not allowed: it serves every host no rule names`,
+        ),
+      },
+      {
+        namespace: "web",
+        manifest: ingressManifest("guard-tls-host", {
+          tls: [{ hosts: ["web.e2e.example.test", "evil.e2e.example.test"] }],
+          rules: [rule("web.e2e.example.test")],
+        }),
+        expected: refused(
+          "web",
+          ing("guard-tls-host"),
+          `${webHosts}; got spec.tls[].hosts evil.e2e.example.test`,
+        ),
+      },
+      {
+        namespace: "api",
+        manifest: ingressManifest("guard-any-host", { rules: [rule("api.e2e.example.test")] }),
+        expected: refused(
+          "api",
+          ing("guard-any-host"),
+          `${noHost("api")}; got spec.rules[].host api.e2e.example.test`,
+        ),
+      },
+      {
+        namespace: "api",
+        manifest: serviceManifest("guard-lb", { type: "LoadBalancer" }),
+        expected: refused(
+          "api",
+          svc("guard-lb"),
+          "Services in namespace api stay inside the cluster (apps[].allowExternalServices is false): expected type ClusterIP, got LoadBalancer",
+        ),
+      },
+      // docs: apps[].allowExternalServices, no host.
+      {
+        namespace: "docs",
+        as: fluxApplier,
+        manifest: serviceManifest("guard-lb", { type: "LoadBalancer" }),
+        expected: "admitted",
+      },
+      {
+        namespace: "docs",
+        as: fluxApplier,
+        manifest: serviceManifest("guard-nodeport", { type: "NodePort" }),
+        expected: "admitted",
+      },
+      {
+        namespace: "docs",
+        as: fluxApplier,
+        manifest: serviceManifest("guard-external-ips", { externalIPs: ["192.0.2.10"] }),
+        expected: "admitted",
+      },
+      {
+        namespace: "docs",
+        as: fluxApplier,
+        manifest: ingressManifest("guard-any-host", { rules: [rule("docs.e2e.example.test")] }),
+        expected: refused(
+          "docs",
+          ing("guard-any-host"),
+          `${noHost("docs")}; got spec.rules[].host docs.e2e.example.test`,
+        ),
+      },
+    ];
+
+    /** `Kind namespace/name [as who]`: a probe's row in the verdicts compared below. */
+    const label = (p: { namespace: string; manifest: Record<string, unknown>; as?: string }) =>
+      `${String(p.manifest["kind"])} ${p.namespace}/${(p.manifest["metadata"] as { name: string }).name}${p.as === undefined ? "" : ` as ${p.as}`}`;
+    /** POSTs the manifest; with dryRun=All, admission runs in full and nothing is stored. */
+    const create = (p: Probe, dryRun: boolean) => {
+      const base =
+        p.manifest["kind"] === "Ingress"
+          ? `/apis/networking.k8s.io/v1/namespaces/${p.namespace}/ingresses`
+          : `/api/v1/namespaces/${p.namespace}/services`;
+      return project.kubectl(
+        [
+          ...(p.as === undefined ? [] : ["--as", p.as]),
+          "create",
+          "--raw",
+          dryRun ? `${base}?dryRun=All` : base,
+          "-f",
+          "-",
+        ],
+        JSON.stringify(p.manifest),
+      );
+    };
+
+    try {
+      const answers = await timed("2b tenant guard probes", async () => {
+        const created = await Promise.all(probes.map((p) => create(p, true)));
+        // Updates of the program's own objects are guarded too (the policy matches UPDATE).
+        const hostChange = await project.kubectl([
+          "patch",
+          "ingress",
+          "web",
+          "-n",
+          "web",
+          "--dry-run=server",
+          "--type=json",
+          "-p",
+          JSON.stringify([
+            { op: "replace", path: "/spec/rules/0/host", value: "other.e2e.example.test" },
+          ]),
+        ]);
+        const typeChange = await project.kubectl([
+          "patch",
+          "service",
+          "web",
+          "-n",
+          "web",
+          "--dry-run=server",
+          "--type=merge",
+          "-p",
+          JSON.stringify({ spec: { type: "LoadBalancer" } }),
+        ]);
+        // The same refusal without dryRun: the dry-run verdicts above are the real ones.
+        const real = await create(probes[0]!, false);
+        return { created, hostChange, typeChange, real };
+      });
+
+      // Each probe with the API server's whole answer: a mismatch shows what it said.
+      expect([
+        ...probes.map((p, i) => [`${label(p)} (dry run)`, verdict(answers.created[i]!)]),
+        ["update Ingress web/web host (dry run)", verdict(answers.hostChange)],
+        ["update Service web/web type (dry run)", verdict(answers.typeChange)],
+        [`${label(probes[0]!)} (stored)`, verdict(answers.real)],
+      ]).toEqual([
+        ...probes.map((p) => [`${label(p)} (dry run)`, p.expected]),
+        [
+          "update Ingress web/web host (dry run)",
+          refused("web", ing("web"), `${webHosts}; got spec.rules[].host other.e2e.example.test`),
+        ],
+        [
+          "update Service web/web type (dry run)",
+          refused("web", svc("web"), `${webServices}: expected type ClusterIP, got LoadBalancer`),
+        ],
+        [`${label(probes[0]!)} (stored)`, probes[0]!.expected],
+      ]);
+
+      // Nothing stayed behind: no probe object, and the program's own unchanged.
+      const left = await project.getJson<{
+        items: { kind: string; metadata: { namespace: string; name: string } }[];
+      }>(["services,ingresses", "-A", "-l", "e2e.test/guard=probe"]);
+      expect(left.items.map((o) => `${o.kind} ${o.metadata.namespace}/${o.metadata.name}`)).toEqual(
+        [],
+      );
+      const webIngress = await project.getJson<{ spec: { rules: { host: string }[] } }>([
+        "ingress",
+        "web",
+        "-n",
+        "web",
+      ]);
+      expect(webIngress.spec.rules.map((r) => r.host)).toEqual(["web.e2e.example.test"]);
+      const webService = await project.getJson<{ spec: { type: string } }>([
+        "service",
+        "web",
+        "-n",
+        "web",
+      ]);
+      expect(webService.spec.type).toBe("ClusterIP");
+    } finally {
+      // Whatever a wrong verdict let through goes, so that the later steps see the stack alone.
+      await project.kubectl([
+        "delete",
+        "services,ingresses",
+        "-A",
+        "-l",
+        "e2e.test/guard=probe",
+        "--ignore-not-found",
+      ]);
+    }
   });
 
   test("3. a second preview --expect-no-changes finds nothing", async () => {

@@ -298,11 +298,11 @@ export class Project {
     return r;
   }
 
-  async kubectl(args: readonly string[]): Promise<Result> {
+  async kubectl(args: readonly string[], stdin?: string): Promise<Result> {
     return run(
       "kubectl",
       ["--kubeconfig", this.cluster.kubeconfig, "--context", this.cluster.context, ...args],
-      { env: this.env, cwd: this.dir },
+      { env: this.env, cwd: this.dir, ...(stdin === undefined ? {} : { stdin }) },
     );
   }
 
@@ -316,6 +316,19 @@ export class Project {
   remove(): void {
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * What the API server answered a write kubectl sent: `admitted`, or its refusal as kubectl prints
+ * it (`Error from server (Forbidden): services "x" is forbidden: …`), without the warnings kubectl
+ * prints before it (`Warning: spec.externalIPs is deprecated…`).
+ */
+export function verdict(r: Result): string {
+  if (r.code === 0) return "admitted";
+  return r.stderr
+    .split("\n")
+    .filter((line) => line.trim() !== "" && !line.startsWith("Warning: "))
+    .join("\n");
 }
 
 /** The steps of a `pulumi preview --json`, by URN. */
