@@ -2,6 +2,7 @@
 // and the loopback GitLab fake, through the project's own `npm run preview|up` wrapper and plain
 // `pulumi`. The seven steps of issue 9 run in order on one stack; each depends on the one before.
 // Step 2b, between them, probes the app namespaces' admission policies on the stack `up` made.
+import { parse as parseYaml } from "yaml";
 import { protections } from "../gitlab/fake-gitlab-protection";
 import type { FakeGitLab } from "../gitlab/fake-gitlab";
 import {
@@ -588,6 +589,8 @@ suite("the platform on a real engine and API server", () => {
       const apps = config["platform:apps"] as { name: string; replicas?: number }[];
       apps.find((a) => a.name === "api")!.replicas = 3;
       (config["platform:runner"] as { tags: string[] }).tags.push("fast");
+      // A new commit of the agent's config.yaml to the branch no one else may push to.
+      (config["platform:agent"] as { groups?: string[] }).groups = ["acme"];
     });
     const preview = await timed("4 preview --json (change)", () =>
       project.npm("preview", ["--json"]),
@@ -601,6 +604,7 @@ suite("the platform on a real engine and API server", () => {
     // runner's token and id, the token Secret and the release stay as they are.
     expect(planned).toEqual([
       "update Deployment::app-api",
+      "update RepositoryFile::agent-config",
       "update UserRunnerSettings::runner-settings",
     ]);
 
@@ -610,6 +614,7 @@ suite("the platform on a real engine and API server", () => {
     expectExit(up);
     expect(engineOps(up.stdout)).toEqual([
       "update Deployment::app-api",
+      "update RepositoryFile::agent-config",
       "update UserRunnerSettings::runner-settings",
     ]);
     const api = await project.getJson<{
@@ -619,6 +624,24 @@ suite("the platform on a real engine and API server", () => {
     expect(api.spec.replicas).toBe(3);
     const runner = [...fake.state.runners.values()][0]!;
     expect([...(runner["tag_list"] as string[])].sort()).toEqual(["e2e", "fast", "kubernetes"]);
+    // The platform project's default branch lets no one push but the program's own user, whose
+    // new config.yaml GitLab took (the fake refuses commits the user may not push, as GitLab does).
+    const me = Number(fake.state.users.get(fake.token)?.["id"]);
+    const pushers = (protections(fake.state).branches.get("1001:main")?.["push_access_levels"] ??
+      []) as { access_level: number | null; user_id: number | null }[];
+    expect(pushers.map((e) => [e.access_level, e.user_id])).toEqual([
+      [0, null],
+      [null, me],
+    ]);
+    const configYaml = fake.state.files.get("1001:main:.gitlab/agents/e2e/config.yaml");
+    const agentConfig = parseYaml(
+      Buffer.from(String(configYaml?.["content"]), "base64").toString(),
+    );
+    expect(
+      (agentConfig as { ci_access: { groups: { id: string }[] } }).ci_access.groups.map(
+        (g) => g.id,
+      ),
+    ).toEqual(["acme"]);
   });
 
   test("5. rotating the runner token replaces the runner and its Secret", async () => {
