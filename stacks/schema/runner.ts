@@ -5,6 +5,7 @@ import {
   chartRepository,
   chartVersion,
   dnsLabel,
+  imageReference,
   nonEmpty,
   positiveInt,
   quantity,
@@ -54,15 +55,6 @@ const cache = z.strictObject({
 });
 
 const pullPolicy = z.enum(PULL_POLICIES);
-
-/** An image reference: repository, optional tag, optional digest (`alpine:3.22.2@sha256:…`). */
-const imageReference = z
-  .string()
-  .regex(
-    /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$/,
-    "expected an image such as registry.example.com/group/image:tag or image:tag@sha256:<64 hex>",
-  )
-  .register(KEY_DOCS, { type: "image reference" });
 
 const jobs = z.strictObject({
   namespace: dnsLabel
