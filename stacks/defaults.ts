@@ -25,6 +25,28 @@ export const PINNED = {
   agentChart: "2.6.2",
   /** flux2 chart (Flux v2.8.5), https://fluxcd-community.github.io/helm-charts. */
   fluxChart: "2.18.3",
+  /**
+   * The images of that chart the platform runs, at the chart's own tags (charts/flux2/values.yaml
+   * of 2.18.3), pinned by their multi-arch index digests. Only with `fluxChart`: another chart
+   * version runs its own images unless `flux.images` names them. Each digest was found for
+   * exactly that tag in two independent places:
+   * - the controllers: controlplaneio-fluxcd/distribution, images/v2.8.5/upstream-alpine.yaml at
+   *   fc47835c54616516a2e0f7f64dc446962a0d5424 (written by its update-images workflow from
+   *   `docker buildx imagetools inspect`), and windsorcli/core, terraform/gitops/flux/main.tf,
+   *   Renovate commits 7ff5481f19582bbc93b5a50655cf8b3774a899e7 (source-controller v1.8.2) and
+   *   6a21c33f55227c10085f19cad0ce0d25104306d3 (kustomize-controller v1.8.3);
+   * - flux-cli v2.8.5: windsorcli/core, kustomize/telemetry/resources/flux/helm-release.yaml,
+   *   Renovate commit e451a5aa52a916f3f9fe5d3ed660873a6045ff5e, and
+   *   controlplaneio-fluxcd/terraform-kubernetes-flux-operator-bootstrap, Dockerfile, Dependabot
+   *   change in a9ed6a287cdb7ca683a8ecb461bdfdcc9dc85fba.
+   */
+  fluxImages: {
+    sourceController:
+      "ghcr.io/fluxcd/source-controller:v1.8.2@sha256:f2f6fd483b9a8b8c69f8ebe9f2277be23093a2b552b3578a6db15710d736bb0e",
+    kustomizeController:
+      "ghcr.io/fluxcd/kustomize-controller:v1.8.3@sha256:c59e81059330a55203bf60806229a052617134d8b557c1bd83cdc69a8ece7ea2",
+    cli: "ghcr.io/fluxcd/flux-cli:v2.8.5@sha256:f1947272d998247ce959adf8ffe13626f153e8b373ccd0322a18b4f7aad132f1",
+  },
   /** Default image for CI jobs that don't name one. */
   jobImage: "alpine:3.22.2",
 } as const;

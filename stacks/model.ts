@@ -197,7 +197,7 @@ export interface EnvironmentsSettings {
 
 /** Flux settings: the arguments of `FluxBootstrap` that come from config. */
 export type FluxSettings = Required<
-  Pick<FluxBootstrapArgs, "chartVersion" | "namespace" | "interval">
+  Pick<FluxBootstrapArgs, "chartVersion" | "namespace" | "interval" | "images">
 > & {
   /** Where the flux2 chart comes from; the public repository when undefined. */
   readonly chartRepository: string | undefined;

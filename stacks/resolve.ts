@@ -190,6 +190,13 @@ function resolve(source: ConfigSource, raw: RawConfig, url: URL | undefined): En
     agent: resolveAgent(raw, apps),
     flux: {
       chartVersion: raw.flux?.chartVersion ?? PINNED.fluxChart,
+      // The pinned images belong to the pinned chart: another version runs its own by default.
+      images: {
+        ...((raw.flux?.chartVersion ?? PINNED.fluxChart) === PINNED.fluxChart
+          ? PINNED.fluxImages
+          : {}),
+        ...stripUndefined(raw.flux?.images ?? {}),
+      },
       chartRepository: raw.flux?.chartRepository,
       namespace: raw.flux?.namespace ?? "flux-system",
       interval: raw.flux?.interval ?? "1m",
