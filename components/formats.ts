@@ -86,8 +86,17 @@ export const IMAGE_REPOSITORY =
 /** An exact chart version (a pin, not a range), e.g. `2.6.2` or `1.0.0-rc.1`. */
 export const CHART_VERSION = /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/;
 
-/** An agentk image tag, e.g. `v18.6.0`. */
-export const AGENTK_IMAGE_TAG = /^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/;
+/**
+ * An agentk image tag, e.g. `v18.6.0`, optionally pinned by digest: `v18.6.0@sha256:<64 hex>`
+ * (the chart renders `<repository>:<tag>`, so the image is pulled by its digest; the tag stays for
+ * readers and for the KAS version window).
+ */
+export const AGENTK_IMAGE_TAG = /^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(@sha256:[a-f0-9]{64})?$/;
+
+/** The version part of an agentk image tag: `v18.6.0` for `v18.6.0@sha256:…`. */
+export function agentkVersionTag(tag: string): string {
+  return tag.replace(/@sha256:[a-f0-9]{64}$/, "");
+}
 
 /** The URL schemes of a KAS address (websocket or gRPC, with or without TLS). */
 export const KAS_SCHEMES: readonly string[] = ["wss:", "ws:", "grpcs:", "grpc:"];

@@ -282,13 +282,16 @@ const agent = z.strictObject({
     .describe("gitlab-agent chart; keep within your GitLab's supported window."),
   imageTag: z
     .string()
-    .regex(AGENTK_IMAGE_TAG, 'expected an agentk image tag such as "v18.6.0"')
+    .regex(
+      AGENTK_IMAGE_TAG,
+      'expected an agentk image tag such as "v18.6.0" or "v18.6.0@sha256:<64 hex>"',
+    )
     .optional()
     .describe(
-      "agentk version. GitLab supports agentk at its KAS's minor version and one minor either side; a tag outside that window is refused.",
+      "agentk version, optionally pinned by digest (`v18.6.0@sha256:…`: the image is pulled by its digest). GitLab supports agentk at its KAS's minor version and one minor either side; a tag outside that window is refused. A tag set here no longer follows the instance's upgrades: bump it with GitLab's.",
     )
     .register(KEY_DOCS, {
-      type: "tag such as `v18.6.0`",
+      type: "tag such as `v18.6.0`, or `v18.6.0@sha256:<64 hex>`",
       default: "`v<KAS version>` from the instance's `GET /metadata`",
     }),
   kasAddress: urlWithScheme(

@@ -1,4 +1,10 @@
-import { IMAGE_REFERENCE, parseImageReference, pinnedByDigest } from "../../components/formats";
+import {
+  AGENTK_IMAGE_TAG,
+  IMAGE_REFERENCE,
+  agentkVersionTag,
+  parseImageReference,
+  pinnedByDigest,
+} from "../../components/formats";
 
 const DIGEST = `sha256:${"a".repeat(64)}`;
 
@@ -49,5 +55,27 @@ describe("pinnedByDigest", () => {
     ["alpine@sha256:abc", false],
   ])("%s: %s", (image, pinned) => {
     expect(pinnedByDigest(image)).toBe(pinned);
+  });
+});
+
+describe("agentk image tags", () => {
+  test.each(["v18.6.0", "18.6.0", "v18.6.0-rc1", `v18.6.0@${DIGEST}`, `v18.6.0-rc1@${DIGEST}`])(
+    "accepts %s",
+    (tag) => {
+      expect(AGENTK_IMAGE_TAG.test(tag)).toBe(true);
+    },
+  );
+
+  test.each(["latest", "v18.6", `v18.6.0@sha256:abc`, `@${DIGEST}`, `${DIGEST}`, "v18.6.0@"])(
+    "refuses %s",
+    (tag) => {
+      expect(AGENTK_IMAGE_TAG.test(tag)).toBe(false);
+    },
+  );
+
+  test("the version part drops the digest and keeps a tag without one", () => {
+    expect(agentkVersionTag(`v18.6.0@${DIGEST}`)).toBe("v18.6.0");
+    expect(agentkVersionTag("v18.6.0")).toBe("v18.6.0");
+    expect(agentkVersionTag("v18.6.0-rc1")).toBe("v18.6.0-rc1");
   });
 });

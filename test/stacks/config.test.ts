@@ -131,6 +131,16 @@ describe("shape checks name the key path and what was expected", () => {
       'apps[0].method: expected one of "flux", "agent", "direct", got "ssh"',
     ],
     [
+      "an agentk tag with a digest that is not one",
+      { agent: { imageTag: "v18.6.0@sha256:abc" } },
+      'agent.imageTag: expected an agentk image tag such as "v18.6.0" or "v18.6.0@sha256:<64 hex>", got "v18.6.0@sha256:abc"',
+    ],
+    [
+      "an agentk image reference instead of a tag",
+      { agent: { imageTag: "agentk:v18.6.0" } },
+      'agent.imageTag: expected an agentk image tag such as "v18.6.0" or "v18.6.0@sha256:<64 hex>", got "agentk:v18.6.0"',
+    ],
+    [
       "a bad KAS URL",
       { agent: { kasAddress: "kas" } },
       'agent.kasAddress: expected a wss://, ws://, grpcs:// or grpc:// URL such as "wss://kas.gitlab.com", got "kas"',
