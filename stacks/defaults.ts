@@ -100,10 +100,12 @@ export interface EnvironmentDefaults {
      */
     readonly privilegedAllowed: boolean;
     /**
-     * `runner.jobImage` (and `runner.jobs.helperImage`, when set) name a digest, unless
-     * `runner.jobs.unpinnedImagesReason` says why not yet.
+     * The platform's own images name a digest: `runner.jobImage` and `runner.jobs.helperImage`
+     * (unset: the runner's own helper, by tag) unless `runner.jobs.unpinnedImagesReason` says why
+     * not yet; with the agent `agent.imageTag`, unless `agent.unpinnedImageReason`; with Flux
+     * `flux.images`, unless `flux.unpinnedImagesReason`.
      */
-    readonly runnerImagesPinned: boolean;
+    readonly imagesPinned: boolean;
     /**
      * `agent.accessAs: ci_job` is allowed. It needs the agent to impersonate any user and group,
      * which amounts to cluster-admin for whoever holds the agent's identity.
@@ -138,9 +140,11 @@ export const RULE_DOCS: readonly {
   { rule: "privilegedNeedsReason", text: "a privileged runner needs `runner.privilegedReason`" },
   { rule: "privilegedAllowed", text: "`runner.privileged` allowed" },
   {
-    rule: "runnerImagesPinned",
+    rule: "imagesPinned",
     text: "runner job and helper images by digest (or `runner.jobs.unpinnedImagesReason`)",
   },
+  { rule: "imagesPinned", text: "agentk by digest (or `agent.unpinnedImageReason`)" },
+  { rule: "imagesPinned", text: "Flux images by digest (or `flux.unpinnedImagesReason`)" },
   { rule: "allowCiJobAccess", text: "`agent.accessAs: ci_job` allowed" },
 ];
 
@@ -232,7 +236,7 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, EnvironmentDefau
       credentialsMaskedAndProtected: false,
       privilegedNeedsReason: false,
       privilegedAllowed: true,
-      runnerImagesPinned: false,
+      imagesPinned: false,
       allowCiJobAccess: true,
       allowAgentAccess: true,
       agentRefRulesEnforced: false,
@@ -301,7 +305,7 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, EnvironmentDefau
       credentialsMaskedAndProtected: true,
       privilegedNeedsReason: true,
       privilegedAllowed: true,
-      runnerImagesPinned: false,
+      imagesPinned: false,
       allowCiJobAccess: true,
       allowAgentAccess: false,
       agentRefRulesEnforced: true,
@@ -370,7 +374,7 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, EnvironmentDefau
       credentialsMaskedAndProtected: true,
       privilegedNeedsReason: false,
       privilegedAllowed: false,
-      runnerImagesPinned: true,
+      imagesPinned: true,
       allowCiJobAccess: false,
       allowAgentAccess: false,
       agentRefRulesEnforced: true,
@@ -440,7 +444,7 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, EnvironmentDefau
       credentialsMaskedAndProtected: false,
       privilegedNeedsReason: false,
       privilegedAllowed: true,
-      runnerImagesPinned: false,
+      imagesPinned: false,
       allowCiJobAccess: true,
       allowAgentAccess: true,
       agentRefRulesEnforced: false,

@@ -200,6 +200,7 @@ function resolve(source: ConfigSource, raw: RawConfig, url: URL | undefined): En
       chartRepository: raw.flux?.chartRepository,
       namespace: raw.flux?.namespace ?? "flux-system",
       interval: raw.flux?.interval ?? "1m",
+      unpinnedImagesReason: raw.flux?.unpinnedImagesReason,
       verify:
         raw.flux?.verify === undefined
           ? undefined
@@ -409,6 +410,7 @@ function resolveAgent(raw: RawConfig, apps: readonly AppSettings[]): AgentSettin
     name: ag.name ?? env,
     namespace: ag.namespace ?? "gitlab-agent",
     imageTag: ag.imageTag,
+    unpinnedImageReason: ag.unpinnedImageReason,
     chartVersion: ag.chartVersion ?? PINNED.agentChart,
     chartRepository: ag.chartRepository,
     // Undefined: the instance's (GET /metadata), filled in by stacks/instance.ts.

@@ -294,6 +294,11 @@ const agent = z.strictObject({
       type: "tag such as `v18.6.0`, or `v18.6.0@sha256:<64 hex>`",
       default: "`v<KAS version>` from the instance's `GET /metadata`",
     }),
+  unpinnedImageReason: nonEmpty
+    .optional()
+    .describe(
+      "Why `agent.imageTag` is not pinned by digest yet (unset: agentk of the KAS version, by tag), where the environment requires digests (production); refused when it is pinned.",
+    ),
   kasAddress: urlWithScheme(
     KAS_SCHEMES,
     'expected a wss://, ws://, grpcs:// or grpc:// URL such as "wss://kas.gitlab.com"',
@@ -382,6 +387,11 @@ const flux = z.strictObject({
     .optional()
     .describe(
       "The images of the flux2 chart the platform runs (its two controllers and its install check), e.g. from a mirror, each with a tag, a digest or both (`<repository>:<tag>@sha256:<64 hex>`). Default, with the pinned `flux.chartVersion`, the chart's own images pinned by digest; with another chart version the chart's own images by tag.",
+    ),
+  unpinnedImagesReason: nonEmpty
+    .optional()
+    .describe(
+      "Why a `flux.images` image is not pinned by digest yet, where the environment requires digests (production); refused when all are pinned.",
     ),
   verify: z
     .strictObject({

@@ -101,12 +101,12 @@ const jobs = z.strictObject({
   helperImage: imageReference
     .optional()
     .describe(
-      "The job pods' helper image (`helper_image`: clone, artifacts, cache), e.g. a mirror of the helper of the runner's own version, by digest. Default the runner's own choice for its version and the node's architecture.",
+      "The job pods' helper image (`helper_image`: clone, artifacts, cache), e.g. a mirror of the helper of the runner's own version, by digest. Default the runner's own choice for its version and the node's architecture, by tag (where the environment requires digests, say why in `unpinnedImagesReason`).",
     ),
   unpinnedImagesReason: nonEmpty
     .optional()
     .describe(
-      "Why `runner.jobImage` or `runner.jobs.helperImage` is not pinned by digest yet, where the environment requires digests (production); refused when both are pinned.",
+      "Why `runner.jobImage` or `runner.jobs.helperImage` (unset: the runner's own, by tag) is not pinned by digest yet, where the environment requires digests (production); refused when both are pinned.",
     ),
 });
 

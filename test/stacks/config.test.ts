@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, parseEnvironmentConfig } from "../../stacks";
 import { runProgram } from "../harness/program";
 import { isSecret, unwrap } from "../harness/mocks";
-import { app, problemsOf, source } from "./fixtures";
+import { PINNED_HELPER_IMAGE, app, problemsOf, source } from "./fixtures";
 
 // Tests here run the whole program: a loaded machine must not turn a slow run into a timeout.
 jest.setTimeout(180_000);
@@ -309,6 +309,8 @@ describe("per-environment defaults", () => {
       allowedImages: [],
       pullPolicy: ["always"],
       allowedPullPolicies: ["always"],
+      // Production pins the helper (the fixture's test value: there is no default).
+      helperImage: PINNED_HELPER_IMAGE,
     });
     expect(config.agent.accessAs).toBe("impersonate");
     expect(config.apps[0]?.method).toBe("agent");
