@@ -47,8 +47,13 @@ export const PINNED = {
       "ghcr.io/fluxcd/kustomize-controller:v1.8.3@sha256:c59e81059330a55203bf60806229a052617134d8b557c1bd83cdc69a8ece7ea2",
     cli: "ghcr.io/fluxcd/flux-cli:v2.8.5@sha256:f1947272d998247ce959adf8ffe13626f153e8b373ccd0322a18b4f7aad132f1",
   },
-  /** Default image for CI jobs that don't name one. */
-  jobImage: "alpine:3.22.2",
+  /**
+   * Default image for CI jobs that don't name one, pinned by its multi-arch index digest, found for
+   * exactly this tag in two independent Dependabot pins: envoyproxy/ratelimit, Dockerfile,
+   * ecb5da356bbe1b5b19be609e44ebc8eabac2595f, and kubereboot/kured, Dockerfile,
+   * 709f2df695e3fc6136ce29df936cdc34cebab283.
+   */
+  jobImage: "alpine:3.22.2@sha256:4b7ce07002c69e8f3d704a9c5d6fd3053be500b7f1c69fc0d80990c2ad8dd412",
 } as const;
 
 /** What differs between environments when config is silent, and which rules are enforced. */

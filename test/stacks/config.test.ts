@@ -382,6 +382,20 @@ describe("per-environment defaults", () => {
     expect(saas.gitlab.registryHost).toBe("registry.gitlab.com");
   });
 
+  test("the default job image is alpine 3.22.2 by its digest in every environment", () => {
+    for (const environment of ["dev", "staging", "production", "review"]) {
+      const config = parseEnvironmentConfig(
+        source(
+          { environment, kubeApiServer: "https://k8s.example.com" },
+          { stack: environment === "review" ? "review-1" : environment },
+        ),
+      );
+      expect(config.runner.jobImage).toBe(
+        "alpine:3.22.2@sha256:4b7ce07002c69e8f3d704a9c5d6fd3053be500b7f1c69fc0d80990c2ad8dd412",
+      );
+    }
+  });
+
   test("Flux images: the pinned chart's own by digest, each replaceable; none with another chart version", () => {
     const pinned = {
       sourceController:

@@ -1,9 +1,6 @@
 import { ConfigError, ConfigSource, parseEnvironmentConfig } from "../../stacks";
 import { RuleEntry } from "../../stacks/rules";
 
-/** A default job image pinned by digest (a test value, not alpine's real digest). */
-export const PINNED_JOB_IMAGE = `alpine:3.22.2@sha256:${"e".repeat(64)}`;
-
 /** A helper image pinned by digest (a test value, not a real digest). */
 export const PINNED_HELPER_IMAGE = `registry.example.com/mirror/gitlab-runner-helper:x86_64-v19.0.0@sha256:${"f".repeat(64)}`;
 
@@ -18,14 +15,13 @@ export function source(
   overrides: Partial<ConfigSource> = {},
 ): ConfigSource {
   // Production requires the platform's images by digest (rules runner.imagesPinned,
-  // agent.imagePinned): a minimal production source pins them, under whatever runner and agent
-  // settings the test gives.
+  // agent.imagePinned): a minimal production source pins those without a pinned default (the
+  // helper, agentk), under whatever runner and agent settings the test gives.
   const runner = (values["runner"] ?? {}) as Values;
   const pinned =
     values["environment"] === "production"
       ? {
           runner: {
-            jobImage: PINNED_JOB_IMAGE,
             ...runner,
             jobs: { helperImage: PINNED_HELPER_IMAGE, ...((runner["jobs"] ?? {}) as Values) },
           },

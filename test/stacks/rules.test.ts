@@ -637,7 +637,7 @@ const CASES: [string[], string, Partial<ConfigSource>, Record<string, unknown>, 
     {},
     { runner: { jobs: { allowedImages: ["registry.gitlab.example.com/**", "alpine/*:*"] } } },
     [
-      'runner.jobImage: expected an image runner.jobs.allowedImages allows (registry.gitlab.example.com/**, alpine/*:*; jobs without an image run this one), got "alpine:3.22.2"',
+      'runner.jobImage: expected an image runner.jobs.allowedImages allows (registry.gitlab.example.com/**, alpine/*:*; jobs without an image run this one), got "alpine:3.22.2@sha256:4b7ce07002c69e8f3d704a9c5d6fd3053be500b7f1c69fc0d80990c2ad8dd412"',
     ],
   ],
   [
