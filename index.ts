@@ -292,6 +292,7 @@ export = async () => {
             ? {}
             : { chartRepository: config.flux.chartRepository }),
           interval: config.flux.interval,
+          images: config.flux.images,
           environment: config.environment,
           ...(features.registryAuth ? { registrySecretName: config.registryAuth.secretName } : {}),
           apps: apps

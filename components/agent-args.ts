@@ -62,7 +62,7 @@ export function validateAgentArgs(a: AgentArgsToValidate): string[] {
   check(
     a.imageTag === undefined || AGENTK_IMAGE_TAG.test(a.imageTag),
     "imageTag",
-    `expected an agentk image tag such as v18.6.0, ${got(a.imageTag)}`,
+    `expected an agentk image tag such as v18.6.0 or v18.6.0@sha256:<64 hex>, ${got(a.imageTag)}`,
   );
   check(
     isUrlWithScheme(a.kasAddress, KAS_SCHEMES),

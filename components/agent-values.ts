@@ -55,7 +55,10 @@ export interface AgentHelmValuesInput {
   /** GitLab's id of the current token, as a string. */
   readonly tokenId: pulumi.Input<string>;
   readonly rotation: string;
-  /** agentk image tag; the chart's appVersion when undefined. */
+  /**
+   * agentk image tag, optionally with a digest (`v18.6.0@sha256:…`: the chart renders
+   * `<repository>:<tag>`, so the image is pulled by digest); the chart's appVersion when undefined.
+   */
   readonly imageTag?: string | undefined;
 }
 

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
+import { parseImageReference } from "./formats";
 import { chartSource } from "./helm-source";
 import { standardLabels } from "./labels";
 import { PlatformNamespace } from "./platform-namespace";
@@ -47,6 +48,17 @@ export type FluxArtifactVerification =
 /** Key of the public key in the verification Secret; Flux reads keys ending in `.pub`. */
 export const COSIGN_PUBLIC_KEY = "cosign.pub";
 
+/** The images of the Flux chart the platform runs: its two controllers and the install check. */
+export const FLUX_IMAGES = ["sourceController", "kustomizeController", "cli"] as const;
+export type FluxImage = (typeof FLUX_IMAGES)[number];
+
+/**
+ * Image references (`<repository>:<tag>@sha256:<64 hex>`, `<repository>@sha256:…` or
+ * `<repository>:<tag>`) for the chart's images; the chart's own (by tag) for those not given.
+ * `cli` is the flux CLI of the chart's pre-install check job (`flux check --pre`).
+ */
+export type FluxImages = Readonly<Partial<Record<FluxImage, string>>>;
+
 /** Arguments of {@link FluxBootstrap}. */
 export interface FluxBootstrapArgs {
   /** Namespace of the Flux controllers. Default `flux-system`. */
@@ -69,6 +81,8 @@ export interface FluxBootstrapArgs {
   readonly registrySecretName?: string;
   /** Apps deployed by Flux. */
   readonly apps: readonly FluxApp[];
+  /** The chart's images, e.g. pinned by digest or from a mirror. Default the chart's own. */
+  readonly images?: FluxImages;
 }
 
 /**
@@ -84,6 +98,11 @@ export class FluxBootstrap extends pulumi.ComponentResource {
   public readonly release: k8s.helm.v3.Release;
 
   constructor(name: string, args: FluxBootstrapArgs, opts?: pulumi.ComponentResourceOptions) {
+    const problems = fluxImageProblems(args.images ?? {});
+    if (problems.length > 0) {
+      // Before anything is registered, the component included.
+      throw new Error(problems.map((p) => `FluxBootstrap "${name}": ${p}`).join("\n"));
+    }
     super("platform:flux:FluxBootstrap", name, {}, opts);
     const namespaceName = args.namespace ?? "flux-system";
     const ns = new PlatformNamespace(
@@ -99,7 +118,7 @@ export class FluxBootstrap extends pulumi.ComponentResource {
         ...chartSource("flux2", args.chartRepository ?? FLUX_CHART_REPO),
         version: args.chartVersion,
         namespace: ns.name,
-        values: fluxValues(),
+        values: fluxValues(args.images),
         atomic: true,
         cleanupOnFail: true,
         timeout: 600,
@@ -184,24 +203,60 @@ function createFluxApp(
   );
 }
 
+/** Every problem with `images`, `images.<name>: reason` each; empty when valid. */
+export function fluxImageProblems(images: FluxImages): string[] {
+  return FLUX_IMAGES.flatMap((name) => {
+    const reference = images[name];
+    const parts = reference === undefined ? undefined : parseImageReference(reference);
+    return reference === undefined ||
+      (parts !== undefined && (parts.tag !== undefined || parts.digest !== undefined))
+      ? []
+      : [
+          `images.${name}: expected an image with a tag, a digest or both, such as ` +
+            `ghcr.io/fluxcd/flux-cli:v2.8.5@sha256:<64 hex>, got ${JSON.stringify(reference)}`,
+        ];
+  });
+}
+
+/**
+ * The chart's `image` and `tag` for an image reference. The chart renders `<image>@<tag>` when
+ * the tag starts with `sha256:`, else `<image>:<tag>`: so a tag and a digest go into `tag`
+ * together (`v1.8.2@sha256:…`, rendered `<image>:v1.8.2@sha256:…`) and a lone digest alone.
+ */
+export function fluxImageValues(reference: string): { image: string; tag: string } {
+  const parts = parseImageReference(reference);
+  if (parts === undefined || (parts.tag === undefined && parts.digest === undefined)) {
+    throw new Error(`not an image reference with a tag or digest: ${JSON.stringify(reference)}`);
+  }
+  const tag = [parts.tag, parts.digest].filter((p) => p !== undefined).join("@");
+  return { image: parts.repository, tag };
+}
+
 /** The flux2 chart values: only what OCI-artifact GitOps needs, locked down for tenants. */
-export function fluxValues(): Record<string, unknown> {
+export function fluxValues(images: FluxImages = {}): Record<string, unknown> {
   const resources = {
     requests: { cpu: "100m", memory: "64Mi" },
     limits: { cpu: "1", memory: "1Gi" },
+  };
+  const image = (name: FluxImage) => {
+    const reference = images[name];
+    return reference === undefined ? {} : fluxImageValues(reference);
   };
   return {
     installCRDs: true,
     // Kustomizations without serviceAccountName apply as the tenant namespace's `default` account
     // (which has no rights) and may not reference sources in other namespaces.
     multitenancy: { enabled: true, defaultServiceAccount: "default", privileged: true },
-    sourceController: { create: true, resources },
+    sourceController: { create: true, ...image("sourceController"), resources },
     // The rest of Flux's multi-tenancy lockdown: tenant artifacts may not pull remote bases.
     kustomizeController: {
       create: true,
+      ...image("kustomizeController"),
       resources,
       container: { additionalArgs: ["--no-remote-bases=true"] },
     },
+    // The pre-install job's `flux check --pre`.
+    ...(images.cli === undefined ? {} : { cli: image("cli") }),
     helmController: { create: false },
     notificationController: { create: false },
     imageAutomationController: { create: false },

@@ -46,6 +46,39 @@ export const IMAGE_DIGEST = /^sha256:[a-f0-9]{64}$/;
 /** A container image tag. */
 export const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 
+/**
+ * An image reference: repository, then an optional tag, then an optional digest
+ * (`ghcr.io/fluxcd/source-controller:v1.8.2@sha256:…`). A `:<digits>` after the first component
+ * is a registry port only when a path follows (`registry.example.com:5000/web`); otherwise it is
+ * a tag (`alpine:3`), as Docker reads it.
+ */
+export const IMAGE_REFERENCE =
+  /^([a-z0-9]+(?:[._-][a-z0-9]+)*(?:(?::[0-9]+)?(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)+)?)(?::([A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?(?:@(sha256:[a-f0-9]{64}))?$/;
+
+/** The parts of an image reference; undefined when `reference` is not one. */
+export function parseImageReference(
+  reference: string,
+): { repository: string; tag?: string; digest?: string } | undefined {
+  // Plain groups (1 repository, 2 tag, 3 digest): the JSON Schema reuses the pattern.
+  const match = IMAGE_REFERENCE.exec(reference);
+  const repository = match?.[1];
+  if (repository === undefined) {
+    return undefined;
+  }
+  const tag = match?.[2];
+  const digest = match?.[3];
+  return {
+    repository,
+    ...(tag === undefined ? {} : { tag }),
+    ...(digest === undefined ? {} : { digest }),
+  };
+}
+
+/** Whether `image` names a digest (`…@sha256:<64 hex>`), so what runs cannot change under it. */
+export function pinnedByDigest(image: string): boolean {
+  return /@sha256:[a-f0-9]{64}$/.test(image);
+}
+
 /** An image repository without tag or digest, e.g. `registry.gitlab.com/acme/web`. */
 export const IMAGE_REPOSITORY =
   /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/;
@@ -53,8 +86,17 @@ export const IMAGE_REPOSITORY =
 /** An exact chart version (a pin, not a range), e.g. `2.6.2` or `1.0.0-rc.1`. */
 export const CHART_VERSION = /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/;
 
-/** An agentk image tag, e.g. `v18.6.0`. */
-export const AGENTK_IMAGE_TAG = /^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/;
+/**
+ * An agentk image tag, e.g. `v18.6.0`, optionally pinned by digest: `v18.6.0@sha256:<64 hex>`
+ * (the chart renders `<repository>:<tag>`, so the image is pulled by its digest; the tag stays for
+ * readers and for the KAS version window).
+ */
+export const AGENTK_IMAGE_TAG = /^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(@sha256:[a-f0-9]{64})?$/;
+
+/** The version part of an agentk image tag: `v18.6.0` for `v18.6.0@sha256:…`. */
+export function agentkVersionTag(tag: string): string {
+  return tag.replace(/@sha256:[a-f0-9]{64}$/, "");
+}
 
 /** The URL schemes of a KAS address (websocket or gRPC, with or without TLS). */
 export const KAS_SCHEMES: readonly string[] = ["wss:", "ws:", "grpcs:", "grpc:"];

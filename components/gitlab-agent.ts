@@ -53,8 +53,9 @@ export interface GitLabAgentArgs {
    */
   readonly rotation: string;
   /**
-   * agentk image tag (e.g. `v18.6.0`). Default: the chart's appVersion. GitLab supports agentk
-   * only within one minor version of its KAS (the platform passes the instance's KAS version).
+   * agentk image tag (e.g. `v18.6.0`), optionally pinned by digest (`v18.6.0@sha256:<64 hex>`).
+   * Default: the chart's appVersion. GitLab supports agentk only within one minor version of its
+   * KAS (the platform passes the instance's KAS version).
    */
   readonly imageTag?: string;
   /** Branch the configuration file is committed to; GitLab reads the default branch. Default `main`. */

@@ -71,10 +71,8 @@ export interface RunnerJobPolicy {
   readonly helperImage?: string;
 }
 
-/** Whether `image` names a digest (`…@sha256:<64 hex>`), so what runs cannot change under it. */
-export function pinnedByDigest(image: string): boolean {
-  return /@sha256:[a-f0-9]{64}$/.test(image);
-}
+/** Whether an image names a digest; one definition for every image the platform runs. */
+export { pinnedByDigest } from "./formats";
 
 /** Job pods' defaults where the caller gives none: no token, any image, the cluster's pulls. */
 export const DEFAULT_JOB_POLICY: RunnerJobPolicy = {

@@ -25,8 +25,35 @@ export const PINNED = {
   agentChart: "2.6.2",
   /** flux2 chart (Flux v2.8.5), https://fluxcd-community.github.io/helm-charts. */
   fluxChart: "2.18.3",
-  /** Default image for CI jobs that don't name one. */
-  jobImage: "alpine:3.22.2",
+  /**
+   * The images of that chart the platform runs, at the chart's own tags (charts/flux2/values.yaml
+   * of 2.18.3), pinned by their multi-arch index digests. Only with `fluxChart`: another chart
+   * version runs its own images unless `flux.images` names them. Each digest was found for
+   * exactly that tag in two independent places:
+   * - the controllers: controlplaneio-fluxcd/distribution, images/v2.8.5/upstream-alpine.yaml at
+   *   fc47835c54616516a2e0f7f64dc446962a0d5424 (written by its update-images workflow from
+   *   `docker buildx imagetools inspect`), and windsorcli/core, terraform/gitops/flux/main.tf,
+   *   Renovate commits 7ff5481f19582bbc93b5a50655cf8b3774a899e7 (source-controller v1.8.2) and
+   *   6a21c33f55227c10085f19cad0ce0d25104306d3 (kustomize-controller v1.8.3);
+   * - flux-cli v2.8.5: windsorcli/core, kustomize/telemetry/resources/flux/helm-release.yaml,
+   *   Renovate commit e451a5aa52a916f3f9fe5d3ed660873a6045ff5e, and
+   *   controlplaneio-fluxcd/terraform-kubernetes-flux-operator-bootstrap, Dockerfile, Dependabot
+   *   change in a9ed6a287cdb7ca683a8ecb461bdfdcc9dc85fba.
+   */
+  fluxImages: {
+    sourceController:
+      "ghcr.io/fluxcd/source-controller:v1.8.2@sha256:f2f6fd483b9a8b8c69f8ebe9f2277be23093a2b552b3578a6db15710d736bb0e",
+    kustomizeController:
+      "ghcr.io/fluxcd/kustomize-controller:v1.8.3@sha256:c59e81059330a55203bf60806229a052617134d8b557c1bd83cdc69a8ece7ea2",
+    cli: "ghcr.io/fluxcd/flux-cli:v2.8.5@sha256:f1947272d998247ce959adf8ffe13626f153e8b373ccd0322a18b4f7aad132f1",
+  },
+  /**
+   * Default image for CI jobs that don't name one, pinned by its multi-arch index digest, found for
+   * exactly this tag in two independent Dependabot pins: envoyproxy/ratelimit, Dockerfile,
+   * ecb5da356bbe1b5b19be609e44ebc8eabac2595f, and kubereboot/kured, Dockerfile,
+   * 709f2df695e3fc6136ce29df936cdc34cebab283.
+   */
+  jobImage: "alpine:3.22.2@sha256:4b7ce07002c69e8f3d704a9c5d6fd3053be500b7f1c69fc0d80990c2ad8dd412",
 } as const;
 
 /** What differs between environments when config is silent, and which rules are enforced. */
@@ -78,10 +105,12 @@ export interface EnvironmentDefaults {
      */
     readonly privilegedAllowed: boolean;
     /**
-     * `runner.jobImage` (and `runner.jobs.helperImage`, when set) name a digest, unless
-     * `runner.jobs.unpinnedImagesReason` says why not yet.
+     * The platform's own images name a digest: `runner.jobImage` and `runner.jobs.helperImage`
+     * (unset: the runner's own helper, by tag) unless `runner.jobs.unpinnedImagesReason` says why
+     * not yet; with the agent `agent.imageTag`, unless `agent.unpinnedImageReason`; with Flux
+     * `flux.images`, unless `flux.unpinnedImagesReason`.
      */
-    readonly runnerImagesPinned: boolean;
+    readonly imagesPinned: boolean;
     /**
      * `agent.accessAs: ci_job` is allowed. It needs the agent to impersonate any user and group,
      * which amounts to cluster-admin for whoever holds the agent's identity.
@@ -116,9 +145,11 @@ export const RULE_DOCS: readonly {
   { rule: "privilegedNeedsReason", text: "a privileged runner needs `runner.privilegedReason`" },
   { rule: "privilegedAllowed", text: "`runner.privileged` allowed" },
   {
-    rule: "runnerImagesPinned",
+    rule: "imagesPinned",
     text: "runner job and helper images by digest (or `runner.jobs.unpinnedImagesReason`)",
   },
+  { rule: "imagesPinned", text: "agentk by digest (or `agent.unpinnedImageReason`)" },
+  { rule: "imagesPinned", text: "Flux images by digest (or `flux.unpinnedImagesReason`)" },
   { rule: "allowCiJobAccess", text: "`agent.accessAs: ci_job` allowed" },
 ];
 
@@ -211,7 +242,7 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, EnvironmentDefau
       credentialsMaskedAndProtected: false,
       privilegedNeedsReason: false,
       privilegedAllowed: true,
-      runnerImagesPinned: false,
+      imagesPinned: false,
       allowCiJobAccess: true,
       allowAgentAccess: true,
       agentRefRulesEnforced: false,
@@ -281,7 +312,7 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, EnvironmentDefau
       credentialsMaskedAndProtected: true,
       privilegedNeedsReason: true,
       privilegedAllowed: true,
-      runnerImagesPinned: false,
+      imagesPinned: false,
       allowCiJobAccess: true,
       allowAgentAccess: false,
       agentRefRulesEnforced: true,
@@ -352,7 +383,7 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, EnvironmentDefau
       credentialsMaskedAndProtected: true,
       privilegedNeedsReason: false,
       privilegedAllowed: false,
-      runnerImagesPinned: true,
+      imagesPinned: true,
       allowCiJobAccess: false,
       allowAgentAccess: false,
       agentRefRulesEnforced: true,
@@ -423,7 +454,7 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, EnvironmentDefau
       credentialsMaskedAndProtected: false,
       privilegedNeedsReason: false,
       privilegedAllowed: true,
-      runnerImagesPinned: false,
+      imagesPinned: false,
       allowCiJobAccess: true,
       allowAgentAccess: true,
       agentRefRulesEnforced: false,

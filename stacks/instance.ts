@@ -6,6 +6,7 @@ import {
   parseVersion,
 } from "../components/gitlab/instance";
 import { CODE_OWNERS_PATH, EARLIER_CODE_OWNERS_PATHS } from "../components/agent-config";
+import { agentkVersionTag } from "../components/formats";
 import { ConfigError } from "./errors";
 import { EnvironmentConfig, InstanceSettings, PlatformConfig } from "./model";
 
@@ -192,7 +193,8 @@ function imageTagProblems(
         ]
       : [];
   }
-  const agentk = parseVersion(tag);
+  // The window is about the version: a digest after the tag pins the image, not the version.
+  const agentk = parseVersion(agentkVersionTag(tag));
   if (kas === undefined || agentk === undefined) {
     return [];
   }

@@ -171,8 +171,10 @@ export interface AgentSettings extends Pick<
   readonly namespace: string;
   /** Where the gitlab-agent chart comes from; the public repository when undefined. */
   readonly chartRepository: string | undefined;
-  /** agentk image tag; undefined: the KAS version of the instance (`GET /metadata`). */
+  /** agentk image tag, maybe with a digest; undefined: the KAS version of the instance (`GET /metadata`). */
   readonly imageTag: string | undefined;
+  /** Why agentk is not pinned by digest yet, where the environment requires digests. */
+  readonly unpinnedImageReason: string | undefined;
   /** KAS URL agentk connects to; undefined: the instance's `kas.externalUrl`. */
   readonly kasAddress: string | undefined;
   /** Only pipelines on protected branches and tags may use the agent (`protected_branches_only`). */
@@ -197,12 +199,14 @@ export interface EnvironmentsSettings {
 
 /** Flux settings: the arguments of `FluxBootstrap` that come from config. */
 export type FluxSettings = Required<
-  Pick<FluxBootstrapArgs, "chartVersion" | "namespace" | "interval">
+  Pick<FluxBootstrapArgs, "chartVersion" | "namespace" | "interval" | "images">
 > & {
   /** Where the flux2 chart comes from; the public repository when undefined. */
   readonly chartRepository: string | undefined;
   /** How Flux verifies each app's artifact; none when undefined. */
   readonly verify: FluxVerifySettings | undefined;
+  /** Why a Flux image is not pinned by digest yet, where the environment requires digests. */
+  readonly unpinnedImagesReason: string | undefined;
 };
 
 /** Cosign verification of Flux artifacts: keyless (an OIDC issuer) or a public key. */

@@ -191,9 +191,17 @@ function resolve(source: ConfigSource, raw: RawConfig, url: URL | undefined): En
     agent: resolveAgent(raw, apps),
     flux: {
       chartVersion: raw.flux?.chartVersion ?? PINNED.fluxChart,
+      // The pinned images belong to the pinned chart: another version runs its own by default.
+      images: {
+        ...((raw.flux?.chartVersion ?? PINNED.fluxChart) === PINNED.fluxChart
+          ? PINNED.fluxImages
+          : {}),
+        ...stripUndefined(raw.flux?.images ?? {}),
+      },
       chartRepository: raw.flux?.chartRepository,
       namespace: raw.flux?.namespace ?? "flux-system",
       interval: raw.flux?.interval ?? "1m",
+      unpinnedImagesReason: raw.flux?.unpinnedImagesReason,
       verify:
         raw.flux?.verify === undefined
           ? undefined
@@ -414,6 +422,7 @@ function resolveAgent(raw: RawConfig, apps: readonly AppSettings[]): AgentSettin
     name: ag.name ?? env,
     namespace: ag.namespace ?? "gitlab-agent",
     imageTag: ag.imageTag,
+    unpinnedImageReason: ag.unpinnedImageReason,
     chartVersion: ag.chartVersion ?? PINNED.agentChart,
     chartRepository: ag.chartRepository,
     // Undefined: the instance's (GET /metadata), filled in by stacks/instance.ts.

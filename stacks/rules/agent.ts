@@ -1,3 +1,4 @@
+import { pinnedByDigest } from "../../components/formats";
 import { EnvironmentConfig } from "../model";
 import { ENVIRONMENT_DEFAULTS } from "../defaults";
 import { problem } from "../errors";
@@ -136,6 +137,41 @@ export const agentAppsUnderTopGroup: Rule = {
       ),
 };
 
+/** Whether agentk is pulled by digest: only a tag set with one (the default follows KAS by tag). */
+const agentkPinned = (config: EnvironmentConfig) =>
+  config.agent.imageTag !== undefined && pinnedByDigest(config.agent.imageTag);
+
+/**
+ * Where the environment requires it, agentk is pulled by digest: it holds the agent's token and
+ * acts for every pipeline that deploys through it, so whoever could move its tag must not choose
+ * what runs. Its default tag follows the instance's KAS version, so there is no default digest.
+ */
+export const imagePinned: Rule = {
+  name: "agent.imagePinned",
+  paths: ["agent.imageTag"],
+  check: (config) =>
+    config.features.agent &&
+    ENVIRONMENT_DEFAULTS[config.environment].rules.imagesPinned &&
+    config.agent.unpinnedImageReason === undefined &&
+    !agentkPinned(config)
+      ? [
+          `agent.imageTag: expected a tag pinned by digest in ${config.environment} (v<version>@sha256:<64 hex>, agentk of a version within one minor of the instance's KAS; or say why not yet in agent.unpinnedImageReason), got ${config.agent.imageTag === undefined ? "nothing (agentk of the KAS version, by tag)" : JSON.stringify(config.agent.imageTag)}`,
+        ]
+      : [],
+};
+
+/** A reason for an unpinned agentk when it is pinned is a leftover. */
+export const unpinnedReasonOnlyWhenUnpinned: Rule = {
+  name: "agent.unpinnedReasonOnlyWhenUnpinned",
+  paths: ["agent.unpinnedImageReason"],
+  check: (config) =>
+    config.agent.unpinnedImageReason !== undefined && agentkPinned(config)
+      ? [
+          `agent.unpinnedImageReason: expected only while agent.imageTag is not pinned by digest, got ${JSON.stringify(config.agent.unpinnedImageReason)}`,
+        ]
+      : [],
+};
+
 /** The rules of this area. */
 export const agentRules: readonly Rule[] = [
   ciJobAccessAllowed,
@@ -144,4 +180,6 @@ export const agentRules: readonly Rule[] = [
   projectsUnderTopGroup,
   groupsUnderTopGroup,
   agentAppsUnderTopGroup,
+  imagePinned,
+  unpinnedReasonOnlyWhenUnpinned,
 ];

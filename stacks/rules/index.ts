@@ -1,5 +1,6 @@
 import { agentRules } from "./agent";
 import { codeOwnersRules } from "./codeowners";
+import { fluxRules } from "./flux";
 import { appRules } from "./apps";
 import {
   approvalsNeedProtection,
@@ -52,6 +53,7 @@ export const RULES_BY_AREA: Readonly<Record<string, readonly RuleEntry[]>> = {
   agent: agentRules,
   registry: registryRules,
   runner: runnerRules,
+  flux: fluxRules,
   variables: variableRules,
   apps: appRules,
   protection: protectionRules,
@@ -76,6 +78,7 @@ export const RULES: readonly RuleEntry[] = [
   sharedTokenAllowed,
   publishedCredentialsProtected,
   ...runnerRules,
+  ...fluxRules,
   limitRangeRequestsWithinLimits,
   appLimitRangeConsistent,
   expiryInFuture,

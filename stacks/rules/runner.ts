@@ -139,32 +139,39 @@ export const pullPolicyAllowed: Rule = {
   },
 };
 
-/** The images of runner job pods that are not pinned by digest, with their key paths. */
+/**
+ * The images of runner job pods that are not pinned by digest, with their key paths and how
+ * messages show them: an unset helper image is the runner's own for its version, by tag.
+ */
 function unpinnedImages(config: Parameters<Rule["check"]>[0]): [string, string][] {
   const images: [string, string | undefined][] = [
     ["runner.jobImage", config.runner.jobImage],
     ["runner.jobs.helperImage", config.runner.jobs.helperImage],
   ];
-  return images.filter(
-    (entry): entry is [string, string] => entry[1] !== undefined && !pinnedByDigest(entry[1]),
+  return images.flatMap(([path, image]): [string, string][] =>
+    image === undefined
+      ? [[path, "nothing (the runner's own helper image for its version, by tag)"]]
+      : pinnedByDigest(image)
+        ? []
+        : [[path, JSON.stringify(image)]],
   );
 }
 
 /**
- * Where the environment requires it, the default job image and a configured helper image name a
- * digest: a tag can be moved by whoever can push to its repository, and every job that names no
- * image, and every job's helper, would run what it then points to.
+ * Where the environment requires it, the default job image and the helper image name a digest: a
+ * tag can be moved by whoever can push to its repository, and every job that names no image, and
+ * every job's helper, would run what it then points to.
  */
 export const imagesPinned: Rule = {
   name: "runner.imagesPinned",
   paths: ["runner.jobImage", "runner.jobs.helperImage"],
   check: (config) =>
     config.features.runner &&
-    ENVIRONMENT_DEFAULTS[config.environment].rules.runnerImagesPinned &&
+    ENVIRONMENT_DEFAULTS[config.environment].rules.imagesPinned &&
     config.runner.unpinnedImagesReason === undefined
       ? unpinnedImages(config).map(
-          ([path, image]) =>
-            `${path}: expected an image pinned by digest in ${config.environment} (<image>:<tag>@sha256:<64 hex>; or say why not yet in runner.jobs.unpinnedImagesReason), got ${JSON.stringify(image)}`,
+          ([path, shown]) =>
+            `${path}: expected an image pinned by digest in ${config.environment} (<image>:<tag>@sha256:<64 hex>; or say why not yet in runner.jobs.unpinnedImagesReason), got ${shown}`,
         )
       : [],
 };

@@ -7,6 +7,7 @@ import {
   DURATION,
   GITLAB_PATH,
   HOSTNAME,
+  IMAGE_REFERENCE,
   QUANTITY,
   isCalendarDate,
   isUrlWithScheme,
@@ -67,6 +68,15 @@ export const chartRepository = z
     (value) => chartSourceProblem(value) === undefined,
     "expected an https:// chart repository, an oci:// registry path or a local chart directory",
   );
+
+/** An image reference: repository, optional tag, optional digest (`alpine:3.22.2@sha256:…`). */
+export const imageReference = z
+  .string()
+  .regex(
+    IMAGE_REFERENCE,
+    "expected an image such as registry.example.com/group/image:tag or image:tag@sha256:<64 hex>",
+  )
+  .register(KEY_DOCS, { type: "image reference" });
 
 export const chartVersion = z
   .string()

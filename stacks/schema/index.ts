@@ -1,5 +1,10 @@
 import { z } from "zod";
-import { CI_VARIABLE_KEY, AGENTK_IMAGE_TAG, KAS_SCHEMES } from "../../components/formats";
+import {
+  CI_VARIABLE_KEY,
+  AGENTK_IMAGE_TAG,
+  KAS_SCHEMES,
+  parseImageReference,
+} from "../../components/formats";
 import { CODE_OWNER } from "../../components/agent-config";
 import { CIDR } from "../../components/runner-values";
 import { MAX_REQUIRED_APPROVALS } from "../../components/gitlab-environments";
@@ -18,6 +23,7 @@ import {
   gitlabId,
   gitlabPath,
   hostname,
+  imageReference,
   nonEmpty,
   positiveInt,
   quantity,
@@ -276,15 +282,23 @@ const agent = z.strictObject({
     .describe("gitlab-agent chart; keep within your GitLab's supported window."),
   imageTag: z
     .string()
-    .regex(AGENTK_IMAGE_TAG, 'expected an agentk image tag such as "v18.6.0"')
+    .regex(
+      AGENTK_IMAGE_TAG,
+      'expected an agentk image tag such as "v18.6.0" or "v18.6.0@sha256:<64 hex>"',
+    )
     .optional()
     .describe(
-      "agentk version. GitLab supports agentk at its KAS's minor version and one minor either side; a tag outside that window is refused.",
+      "agentk version, optionally pinned by digest (`v18.6.0@sha256:…`: the image is pulled by its digest). GitLab supports agentk at its KAS's minor version and one minor either side; a tag outside that window is refused. A tag set here no longer follows the instance's upgrades: bump it with GitLab's.",
     )
     .register(KEY_DOCS, {
-      type: "tag such as `v18.6.0`",
+      type: "tag such as `v18.6.0`, or `v18.6.0@sha256:<64 hex>`",
       default: "`v<KAS version>` from the instance's `GET /metadata`",
     }),
+  unpinnedImageReason: nonEmpty
+    .optional()
+    .describe(
+      "Why `agent.imageTag` is not pinned by digest yet (unset: agentk of the KAS version, by tag), where the environment requires digests (production); refused when it is pinned.",
+    ),
   kasAddress: urlWithScheme(
     KAS_SCHEMES,
     'expected a wss://, ws://, grpcs:// or grpc:// URL such as "wss://kas.gitlab.com"',
@@ -345,6 +359,13 @@ const agent = z.strictObject({
     .register(KEY_DOCS, { type: "`@user`, `@group`, `@@role` or email", default: "none" }),
 });
 
+/** A Flux image: the chart needs a tag or a digest (it renders `<image>:<tag>` or `<image>@<digest>`). */
+const fluxImage = imageReference.refine((reference) => {
+  // Not a reference at all: `imageReference` says so already.
+  const parts = parseImageReference(reference);
+  return parts === undefined || parts.tag !== undefined || parts.digest !== undefined;
+}, "expected an image with a tag, a digest or both, such as ghcr.io/fluxcd/source-controller:v1.8.2@sha256:<64 hex>");
+
 const flux = z.strictObject({
   chartVersion: chartVersion.optional().describe("flux2 chart (Flux v2.8.5)."),
   chartRepository: chartRepository
@@ -355,6 +376,23 @@ const flux = z.strictObject({
 
   namespace: dnsLabel.optional().describe("Flux's namespace."),
   interval: duration.optional().describe("Reconcile interval."),
+  images: z
+    .strictObject({
+      sourceController: fluxImage.optional().describe("source-controller."),
+      kustomizeController: fluxImage.optional().describe("kustomize-controller."),
+      cli: fluxImage
+        .optional()
+        .describe("The flux CLI of the chart's pre-install check job (`flux check --pre`)."),
+    })
+    .optional()
+    .describe(
+      "The images of the flux2 chart the platform runs (its two controllers and its install check), e.g. from a mirror, each with a tag, a digest or both (`<repository>:<tag>@sha256:<64 hex>`). Default, with the pinned `flux.chartVersion`, the chart's own images pinned by digest; with another chart version the chart's own images by tag.",
+    ),
+  unpinnedImagesReason: nonEmpty
+    .optional()
+    .describe(
+      "Why a `flux.images` image is not pinned by digest yet, where the environment requires digests (production); refused when all are pinned.",
+    ),
   verify: z
     .strictObject({
       keyless: z

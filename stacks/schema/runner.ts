@@ -5,6 +5,7 @@ import {
   chartRepository,
   chartVersion,
   dnsLabel,
+  imageReference,
   nonEmpty,
   positiveInt,
   quantity,
@@ -55,15 +56,6 @@ const cache = z.strictObject({
 
 const pullPolicy = z.enum(PULL_POLICIES);
 
-/** An image reference: repository, optional tag, optional digest (`alpine:3.22.2@sha256:…`). */
-const imageReference = z
-  .string()
-  .regex(
-    /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$/,
-    "expected an image such as registry.example.com/group/image:tag or image:tag@sha256:<64 hex>",
-  )
-  .register(KEY_DOCS, { type: "image reference" });
-
 const jobs = z.strictObject({
   namespace: dnsLabel
     .optional()
@@ -109,12 +101,12 @@ const jobs = z.strictObject({
   helperImage: imageReference
     .optional()
     .describe(
-      "The job pods' helper image (`helper_image`: clone, artifacts, cache), e.g. a mirror of the helper of the runner's own version, by digest. Default the runner's own choice for its version and the node's architecture.",
+      "The job pods' helper image (`helper_image`: clone, artifacts, cache), e.g. a mirror of the helper of the runner's own version, by digest. Default the runner's own choice for its version and the node's architecture, by tag (where the environment requires digests, say why in `unpinnedImagesReason`).",
     ),
   unpinnedImagesReason: nonEmpty
     .optional()
     .describe(
-      "Why `runner.jobImage` or `runner.jobs.helperImage` is not pinned by digest yet, where the environment requires digests (production); refused when both are pinned.",
+      "Why `runner.jobImage` or `runner.jobs.helperImage` (unset: the runner's own, by tag) is not pinned by digest yet, where the environment requires digests (production); refused when both are pinned.",
     ),
 });
 

@@ -5,6 +5,7 @@ import {
   FluxBootstrapArgs,
   gitlabKeylessIdentity,
   fluxApplierRules,
+  fluxImageValues,
   fluxValues,
 } from "../../components/flux-bootstrap";
 import { record } from "../harness/component";
@@ -162,6 +163,78 @@ describe("FluxBootstrap", () => {
       [],
     );
     expect(bare.resources.ofType("kubernetes:helm.sh/v3:Release")).toHaveLength(1);
+  });
+});
+
+describe("images", () => {
+  const DIGEST = `sha256:${"a".repeat(64)}`;
+
+  test.each([
+    // The chart renders <image>:<tag>, or <image>@<tag> when the tag is a digest.
+    [
+      `ghcr.io/fluxcd/source-controller:v1.8.2@${DIGEST}`,
+      { image: "ghcr.io/fluxcd/source-controller", tag: `v1.8.2@${DIGEST}` },
+    ],
+    [
+      `registry.example.com:5000/mirror/source-controller@${DIGEST}`,
+      { image: "registry.example.com:5000/mirror/source-controller", tag: DIGEST },
+    ],
+    ["ghcr.io/fluxcd/flux-cli:v2.8.5", { image: "ghcr.io/fluxcd/flux-cli", tag: "v2.8.5" }],
+  ])("%s is the chart's image and tag %j", (reference, values) => {
+    expect(fluxImageValues(reference)).toEqual(values);
+  });
+
+  test.each(["ghcr.io/fluxcd/flux-cli", "https://ghcr.io/fluxcd/flux-cli:v2.8.5"])(
+    "%s has no tag or digest for the chart",
+    (reference) => {
+      expect(() => fluxImageValues(reference)).toThrow(
+        new Error(`not an image reference with a tag or digest: ${JSON.stringify(reference)}`),
+      );
+    },
+  );
+
+  test("the release runs the given images, and the chart's own for the rest", async () => {
+    const images = {
+      sourceController: `registry.example.com/mirror/source-controller:v1.8.2@${DIGEST}`,
+      cli: `ghcr.io/fluxcd/flux-cli:v2.8.5@${DIGEST}`,
+    };
+    const { resources } = await record(
+      (provider) => new FluxBootstrap("flux", { ...args, images }, { provider }),
+    );
+    const values = resources.find("kubernetes:helm.sh/v3:Release", "flux").inputs[
+      "values"
+    ] as Record<string, Record<string, unknown>>;
+    expect(values["sourceController"]).toMatchObject({
+      create: true,
+      image: "registry.example.com/mirror/source-controller",
+      tag: `v1.8.2@${DIGEST}`,
+    });
+    expect(values["cli"]).toEqual({ image: "ghcr.io/fluxcd/flux-cli", tag: `v2.8.5@${DIGEST}` });
+    expect(values["kustomizeController"]).not.toHaveProperty("image");
+    expect(values["kustomizeController"]).not.toHaveProperty("tag");
+    expect(values).toEqual(fluxValues(images));
+    // Without images the chart's own run: no image values at all.
+    expect(fluxValues()).not.toHaveProperty("cli");
+    expect(fluxValues()["sourceController"]).not.toHaveProperty("image");
+  });
+
+  test("images without a tag or digest are refused before anything is registered, one line each", () => {
+    expect(
+      () =>
+        new FluxBootstrap("flux", {
+          ...args,
+          images: {
+            sourceController: "registry.example.com/mirror/source-controller",
+            kustomizeController: `registry.example.com/mirror/kustomize-controller@${DIGEST}`,
+            cli: "flux-cli",
+          },
+        }),
+    ).toThrow(
+      new Error(
+        'FluxBootstrap "flux": images.sourceController: expected an image with a tag, a digest or both, such as ghcr.io/fluxcd/flux-cli:v2.8.5@sha256:<64 hex>, got "registry.example.com/mirror/source-controller"\n' +
+          'FluxBootstrap "flux": images.cli: expected an image with a tag, a digest or both, such as ghcr.io/fluxcd/flux-cli:v2.8.5@sha256:<64 hex>, got "flux-cli"',
+      ),
+    );
   });
 });
 

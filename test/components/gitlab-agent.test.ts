@@ -480,6 +480,11 @@ describe("GitLabAgent", () => {
       `groups[0]: expected a group path such as group/subgroup, got "acme//x"`,
     ],
     [
+      "an agentk tag with a short digest",
+      { imageTag: "v18.6.0@sha256:abc" },
+      `imageTag: expected an agentk image tag such as v18.6.0 or v18.6.0@sha256:<64 hex>, got "v18.6.0@sha256:abc"`,
+    ],
+    [
       "an unknown accessAs",
       { accessAs: "admin" as GitLabAgentArgs["accessAs"] },
       `accessAs: expected "impersonate", "ci_job" or "agent", got "admin"`,
@@ -491,8 +496,12 @@ describe("GitLabAgent", () => {
   });
 
   test("the agentk image tag follows the GitLab version when set, the chart's appVersion otherwise", async () => {
-    const pinned = await build({ imageTag: "v18.6.0" });
-    expect(valuesOf(pinned.resources)["image"]).toEqual({ tag: "v18.6.0" });
+    const tagged = await build({ imageTag: "v18.6.0" });
+    expect(valuesOf(tagged.resources)["image"]).toEqual({ tag: "v18.6.0" });
+    // The chart renders <repository>:<tag>: with a digest the image is pulled by it.
+    const digest = `sha256:${"c".repeat(64)}`;
+    const pinned = await build({ imageTag: `v18.6.0@${digest}` });
+    expect(valuesOf(pinned.resources)["image"]).toEqual({ tag: `v18.6.0@${digest}` });
     const unpinned = await build({});
     expect(valuesOf(unpinned.resources)).not.toHaveProperty("image");
   });
@@ -502,7 +511,7 @@ describe("GitLabAgent", () => {
       () => new GitLabAgent("agent", { ...base, replicas: 0, rotation: "", imageTag: "latest" }),
     ).toThrow(
       new Error(
-        'GitLabAgent "agent": imageTag: expected an agentk image tag such as v18.6.0, got "latest"\n' +
+        'GitLabAgent "agent": imageTag: expected an agentk image tag such as v18.6.0 or v18.6.0@sha256:<64 hex>, got "latest"\n' +
           'GitLabAgent "agent": replicas: expected a positive integer, got 0\n' +
           'GitLabAgent "agent": rotation: expected a non-empty marker, got ""',
       ),

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, parseEnvironmentConfig } from "../../stacks";
 import { runProgram } from "../harness/program";
 import { isSecret, unwrap } from "../harness/mocks";
-import { app, problemsOf, source } from "./fixtures";
+import { PINNED_HELPER_IMAGE, app, problemsOf, source } from "./fixtures";
 
 // Tests here run the whole program: a loaded machine must not turn a slow run into a timeout.
 jest.setTimeout(180_000);
@@ -131,6 +131,16 @@ describe("shape checks name the key path and what was expected", () => {
       'apps[0].method: expected one of "flux", "agent", "direct", got "ssh"',
     ],
     [
+      "an agentk tag with a digest that is not one",
+      { agent: { imageTag: "v18.6.0@sha256:abc" } },
+      'agent.imageTag: expected an agentk image tag such as "v18.6.0" or "v18.6.0@sha256:<64 hex>", got "v18.6.0@sha256:abc"',
+    ],
+    [
+      "an agentk image reference instead of a tag",
+      { agent: { imageTag: "agentk:v18.6.0" } },
+      'agent.imageTag: expected an agentk image tag such as "v18.6.0" or "v18.6.0@sha256:<64 hex>", got "agentk:v18.6.0"',
+    ],
+    [
       "a bad KAS URL",
       { agent: { kasAddress: "kas" } },
       'agent.kasAddress: expected a wss://, ws://, grpcs:// or grpc:// URL such as "wss://kas.gitlab.com", got "kas"',
@@ -169,6 +179,21 @@ describe("shape checks name the key path and what was expected", () => {
       "a helper image with a digest that is not one",
       { runner: { jobs: { helperImage: "gitlab-runner-helper:v19@sha256:abc" } } },
       'runner.jobs.helperImage: expected an image such as registry.example.com/group/image:tag or image:tag@sha256:<64 hex>, got "gitlab-runner-helper:v19@sha256:abc"',
+    ],
+    [
+      "a Flux image without a tag or digest",
+      { flux: { images: { sourceController: "registry.example.com/mirror/source-controller" } } },
+      'flux.images.sourceController: expected an image with a tag, a digest or both, such as ghcr.io/fluxcd/source-controller:v1.8.2@sha256:<64 hex>, got "registry.example.com/mirror/source-controller"',
+    ],
+    [
+      "a Flux image that is no image reference",
+      { flux: { images: { cli: "https://ghcr.io/fluxcd/flux-cli:v2.8.5" } } },
+      'flux.images.cli: expected an image such as registry.example.com/group/image:tag or image:tag@sha256:<64 hex>, got "https://ghcr.io/fluxcd/flux-cli:v2.8.5"',
+    ],
+    [
+      "an image of a Flux controller the platform does not install",
+      { flux: { images: { helmController: "ghcr.io/fluxcd/helm-controller:v1.5.3" } } },
+      "flux.images.helmController: expected one of the known keys (sourceController, kustomizeController, cli), got an unknown key",
     ],
     [
       "a cluster CIDR without its prefix length",
@@ -284,6 +309,8 @@ describe("per-environment defaults", () => {
       allowedImages: [],
       pullPolicy: ["always"],
       allowedPullPolicies: ["always"],
+      // Production pins the helper (the fixture's test value: there is no default).
+      helperImage: PINNED_HELPER_IMAGE,
     });
     expect(config.agent.accessAs).toBe("impersonate");
     expect(config.apps[0]?.method).toBe("agent");
@@ -353,6 +380,55 @@ describe("per-environment defaults", () => {
     const saas = parseEnvironmentConfig(source({}, { gitlabBaseUrl: "https://gitlab.com/api/v4" }));
     expect(saas.gitlab.url).toBe("https://gitlab.com");
     expect(saas.gitlab.registryHost).toBe("registry.gitlab.com");
+  });
+
+  test("the default job image is alpine 3.22.2 by its digest in every environment", () => {
+    for (const environment of ["dev", "staging", "production", "review"]) {
+      const config = parseEnvironmentConfig(
+        source(
+          { environment, kubeApiServer: "https://k8s.example.com" },
+          { stack: environment === "review" ? "review-1" : environment },
+        ),
+      );
+      expect(config.runner.jobImage).toBe(
+        "alpine:3.22.2@sha256:4b7ce07002c69e8f3d704a9c5d6fd3053be500b7f1c69fc0d80990c2ad8dd412",
+      );
+    }
+  });
+
+  test("Flux images: the pinned chart's own by digest, each replaceable; none with another chart version", () => {
+    const pinned = {
+      sourceController:
+        "ghcr.io/fluxcd/source-controller:v1.8.2@sha256:f2f6fd483b9a8b8c69f8ebe9f2277be23093a2b552b3578a6db15710d736bb0e",
+      kustomizeController:
+        "ghcr.io/fluxcd/kustomize-controller:v1.8.3@sha256:c59e81059330a55203bf60806229a052617134d8b557c1bd83cdc69a8ece7ea2",
+      cli: "ghcr.io/fluxcd/flux-cli:v2.8.5@sha256:f1947272d998247ce959adf8ffe13626f153e8b373ccd0322a18b4f7aad132f1",
+    };
+    expect(parseEnvironmentConfig(source({})).flux.images).toEqual(pinned);
+    // The same chart from a mirror renders the same images.
+    expect(
+      parseEnvironmentConfig(
+        source({
+          flux: { chartVersion: "2.18.3", chartRepository: "oci://registry.example.com/charts" },
+        }),
+      ).flux.images,
+    ).toEqual(pinned);
+    const mirror = `registry.example.com/mirror/source-controller@sha256:${"d".repeat(64)}`;
+    expect(
+      parseEnvironmentConfig(source({ flux: { images: { sourceController: mirror } } })).flux
+        .images,
+    ).toEqual({ ...pinned, sourceController: mirror });
+    // Another chart version's controllers would not match the pinned images: it runs its own.
+    expect(
+      parseEnvironmentConfig(source({ flux: { chartVersion: "2.19.0" } })).flux.images,
+    ).toEqual({});
+    expect(
+      parseEnvironmentConfig(
+        source({
+          flux: { chartVersion: "2.19.0", images: { cli: "ghcr.io/fluxcd/flux-cli:v2.9.0" } },
+        }),
+      ).flux.images,
+    ).toEqual({ cli: "ghcr.io/fluxcd/flux-cli:v2.9.0" });
   });
 
   test("explicit values win over environment defaults", () => {

@@ -1,19 +1,32 @@
 import { ConfigError, ConfigSource, parseEnvironmentConfig } from "../../stacks";
 import { RuleEntry } from "../../stacks/rules";
 
-/** A default job image pinned by digest (a test value, not alpine's real digest). */
-export const PINNED_JOB_IMAGE = `alpine:3.22.2@sha256:${"e".repeat(64)}`;
+/** A helper image pinned by digest (a test value, not a real digest). */
+export const PINNED_HELPER_IMAGE = `registry.example.com/mirror/gitlab-runner-helper:x86_64-v19.0.0@sha256:${"f".repeat(64)}`;
+
+/** An agentk tag pinned by digest (a test value, not a real digest). */
+export const PINNED_AGENTK_TAG = `v18.6.1@sha256:${"9".repeat(64)}`;
+
+type Values = Record<string, unknown>;
 
 /** A minimal valid dev source; tests override what they exercise. */
 export function source(
   values: Record<string, unknown>,
   overrides: Partial<ConfigSource> = {},
 ): ConfigSource {
-  // Production requires the default job image by digest (rule runner.imagesPinned): a minimal
-  // production source pins it, under whatever runner settings the test gives.
-  const runner =
+  // Production requires the platform's images by digest (rules runner.imagesPinned,
+  // agent.imagePinned): a minimal production source pins those without a pinned default (the
+  // helper, agentk), under whatever runner and agent settings the test gives.
+  const runner = (values["runner"] ?? {}) as Values;
+  const pinned =
     values["environment"] === "production"
-      ? { runner: { jobImage: PINNED_JOB_IMAGE, ...(values["runner"] ?? {}) } }
+      ? {
+          runner: {
+            ...runner,
+            jobs: { helperImage: PINNED_HELPER_IMAGE, ...((runner["jobs"] ?? {}) as Values) },
+          },
+          agent: { imageTag: PINNED_AGENTK_TAG, ...((values["agent"] ?? {}) as Values) },
+        }
       : {};
   return {
     project: "platform",
@@ -25,7 +38,7 @@ export function source(
       kubeContext: "kind-dev",
       gitlab: { projectPath: "acme/platform", projectId: 42, groupPath: "acme" },
       ...values,
-      ...runner,
+      ...pinned,
     },
     ...overrides,
   };

@@ -177,10 +177,24 @@ test("explicit KAS address and an agentk tag within one minor version are kept",
   }
 });
 
+test("an agentk tag pinned by digest is kept whole; the window checks its version", () => {
+  const pinned = `v18.7.0@sha256:${"b".repeat(64)}`;
+  expect(withInstance(config({ agent: { imageTag: pinned } }), facts()).agent.imageTag).toBe(
+    pinned,
+  );
+  // Without a KAS version there is no window; the pinned tag is what runs.
+  expect(
+    withInstance(config({ agent: { imageTag: pinned } }), facts({ kas: { version: null } })).agent
+      .imageTag,
+  ).toBe(pinned);
+});
+
 test.each([
   ["v18.4.0", "18.6.1"],
   ["v18.8.2", "18.6.1"],
   ["v17.11.0", "18.0.0"],
+  [`v18.8.0@sha256:${"b".repeat(64)}`, "18.6.1"],
+  [`v19.6.1@sha256:${"b".repeat(64)}`, "18.6.1"],
 ])("an agentk tag %s outside KAS %s's window is refused naming both", (tag, kas) => {
   expect(
     problemsOf(() =>

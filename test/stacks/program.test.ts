@@ -582,6 +582,25 @@ describe("differences between environments", () => {
     expect(web.ignoreChanges).toEqual(["spec.template.spec.containers[0].image"]);
   });
 
+  test("staging's Flux runs the pinned chart's controllers and install check by digest", () => {
+    const values = releaseOf(run("staging").resources, "flux2").inputs["values"] as Record<
+      string,
+      Record<string, unknown>
+    >;
+    expect(values["sourceController"]).toMatchObject({
+      image: "ghcr.io/fluxcd/source-controller",
+      tag: "v1.8.2@sha256:f2f6fd483b9a8b8c69f8ebe9f2277be23093a2b552b3578a6db15710d736bb0e",
+    });
+    expect(values["kustomizeController"]).toMatchObject({
+      image: "ghcr.io/fluxcd/kustomize-controller",
+      tag: "v1.8.3@sha256:c59e81059330a55203bf60806229a052617134d8b557c1bd83cdc69a8ece7ea2",
+    });
+    expect(values["cli"]).toEqual({
+      image: "ghcr.io/fluxcd/flux-cli",
+      tag: "v2.8.5@sha256:f1947272d998247ce959adf8ffe13626f153e8b373ccd0322a18b4f7aad132f1",
+    });
+  });
+
   test("each app project gets the stack's GitLab environment, protected only in production", () => {
     for (const stack of STACKS) {
       const { resources } = run(stack);

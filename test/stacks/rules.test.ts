@@ -1,6 +1,6 @@
 import { ConfigSource, parseEnvironmentConfig } from "../../stacks";
 import { RULES, RULES_BY_AREA, flattenRules, selectRules } from "../../stacks/rules";
-import { app, problemsOf, source } from "./fixtures";
+import { PINNED_AGENTK_TAG, PINNED_HELPER_IMAGE, app, problemsOf, source } from "./fixtures";
 
 /** 250 characters: a valid host name whose environment URL `https://<host>` exceeds 255. */
 const LONG_HOST = ["a", "b", "c"].map((c) => c.repeat(63)).join(".") + "." + "d".repeat(58);
@@ -651,7 +651,7 @@ const CASES: [string[], string, Partial<ConfigSource>, Record<string, unknown>, 
     {},
     { runner: { jobs: { allowedImages: ["registry.gitlab.example.com/**", "alpine/*:*"] } } },
     [
-      'runner.jobImage: expected an image runner.jobs.allowedImages allows (registry.gitlab.example.com/**, alpine/*:*; jobs without an image run this one), got "alpine:3.22.2"',
+      'runner.jobImage: expected an image runner.jobs.allowedImages allows (registry.gitlab.example.com/**, alpine/*:*; jobs without an image run this one), got "alpine:3.22.2@sha256:4b7ce07002c69e8f3d704a9c5d6fd3053be500b7f1c69fc0d80990c2ad8dd412"',
     ],
   ],
   [
@@ -683,6 +683,15 @@ const CASES: [string[], string, Partial<ConfigSource>, Record<string, unknown>, 
     ],
   ],
   [
+    ["runner.imagesPinned"],
+    "production without a helper image: the runner's own, by tag",
+    { stack: "production" },
+    { environment: "production", runner: { jobs: { helperImage: undefined } } },
+    [
+      "runner.jobs.helperImage: expected an image pinned by digest in production (<image>:<tag>@sha256:<64 hex>; or say why not yet in runner.jobs.unpinnedImagesReason), got nothing (the runner's own helper image for its version, by tag)",
+    ],
+  ],
+  [
     ["runner.unpinnedReasonOnlyWhenUnpinned"],
     "a reason for unpinned images when every image is pinned",
     {},
@@ -690,11 +699,82 @@ const CASES: [string[], string, Partial<ConfigSource>, Record<string, unknown>, 
       runner: {
         jobImage:
           "alpine:3.22.2@sha256:cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc",
-        jobs: { unpinnedImagesReason: "no digest yet" },
+        jobs: {
+          helperImage: `registry.example.com/mirror/gitlab-runner-helper:x86_64-v19.0.0@sha256:${"c".repeat(64)}`,
+          unpinnedImagesReason: "no digest yet",
+        },
       },
     },
     [
       'runner.jobs.unpinnedImagesReason: expected only while runner.jobImage or runner.jobs.helperImage is not pinned by digest, got "no digest yet"',
+    ],
+  ],
+  [
+    ["agent.imagePinned"],
+    "production agentk following the KAS version by tag",
+    { stack: "production" },
+    { environment: "production", agent: { imageTag: undefined } },
+    [
+      "agent.imageTag: expected a tag pinned by digest in production (v<version>@sha256:<64 hex>, agentk of a version within one minor of the instance's KAS; or say why not yet in agent.unpinnedImageReason), got nothing (agentk of the KAS version, by tag)",
+    ],
+  ],
+  [
+    ["agent.imagePinned"],
+    "production agentk at a tag",
+    { stack: "production" },
+    { environment: "production", agent: { imageTag: "v18.6.1" } },
+    [
+      'agent.imageTag: expected a tag pinned by digest in production (v<version>@sha256:<64 hex>, agentk of a version within one minor of the instance\'s KAS; or say why not yet in agent.unpinnedImageReason), got "v18.6.1"',
+    ],
+  ],
+  [
+    ["agent.unpinnedReasonOnlyWhenUnpinned"],
+    "a reason for an unpinned agentk when it is pinned",
+    {},
+    { agent: { imageTag: `v18.6.1@sha256:${"c".repeat(64)}`, unpinnedImageReason: "later" } },
+    [
+      'agent.unpinnedImageReason: expected only while agent.imageTag is not pinned by digest, got "later"',
+    ],
+  ],
+  [
+    ["flux.imagesPinned"],
+    "a production Flux controller by tag",
+    { stack: "production" },
+    {
+      environment: "production",
+      features: { flux: true },
+      flux: {
+        images: { sourceController: "registry.example.com/mirror/source-controller:v1.8.2" },
+      },
+    },
+    [
+      'flux.images.sourceController: expected an image pinned by digest in production (<image>:<tag>@sha256:<64 hex>; or say why not yet in flux.unpinnedImagesReason), got "registry.example.com/mirror/source-controller:v1.8.2"',
+    ],
+  ],
+  [
+    ["flux.imagesPinned"],
+    "production Flux from another chart version, whose images are its own by tag",
+    { stack: "production" },
+    {
+      environment: "production",
+      features: { flux: true },
+      flux: {
+        chartVersion: "2.19.0",
+        images: { cli: `ghcr.io/fluxcd/flux-cli:v2.9.0@sha256:${"c".repeat(64)}` },
+      },
+    },
+    [
+      "flux.images.sourceController: expected an image pinned by digest in production (<image>:<tag>@sha256:<64 hex>; or say why not yet in flux.unpinnedImagesReason), got nothing (flux2 chart 2.19.0's own, by tag; the digests by default are chart 2.18.3's)",
+      "flux.images.kustomizeController: expected an image pinned by digest in production (<image>:<tag>@sha256:<64 hex>; or say why not yet in flux.unpinnedImagesReason), got nothing (flux2 chart 2.19.0's own, by tag; the digests by default are chart 2.18.3's)",
+    ],
+  ],
+  [
+    ["flux.unpinnedReasonOnlyWhenUnpinned"],
+    "a reason for unpinned Flux images when the defaults are pinned",
+    {},
+    { flux: { unpinnedImagesReason: "mirror pending" } },
+    [
+      'flux.unpinnedImagesReason: expected only while a flux.images image is not pinned by digest, got "mirror pending"',
     ],
   ],
   [
@@ -910,6 +990,71 @@ describe("each cross-field rule reports its exact message", () => {
       }),
     );
     expect(config.ciVariables.map((v) => v.environmentScope)).toEqual(["review/*", "dev"]);
+  });
+});
+
+describe("the platform's images by digest", () => {
+  const production = (values: Record<string, unknown>) =>
+    parseEnvironmentConfig(
+      source({ environment: "production", ...values }, { stack: "production" }),
+    );
+
+  test("production passes with every image pinned: Flux's by default", () => {
+    const config = production({ features: { flux: true } });
+    expect(config.agent.imageTag).toBe(PINNED_AGENTK_TAG);
+    expect(config.runner.jobs.helperImage).toBe(PINNED_HELPER_IMAGE);
+    expect(Object.keys(config.flux.images)).toEqual([
+      "sourceController",
+      "kustomizeController",
+      "cli",
+    ]);
+  });
+
+  test("each area's reason stands in for its digests in production", () => {
+    const config = production({
+      features: { flux: true },
+      runner: {
+        jobImage: "alpine:3.22.2",
+        jobs: { helperImage: undefined, unpinnedImagesReason: "r" },
+      },
+      agent: { imageTag: undefined, unpinnedImageReason: "a" },
+      flux: { chartVersion: "2.19.0", unpinnedImagesReason: "f" },
+    });
+    expect([
+      config.runner.unpinnedImagesReason,
+      config.agent.unpinnedImageReason,
+      config.flux.unpinnedImagesReason,
+    ]).toEqual(["r", "a", "f"]);
+  });
+
+  test("a capability that is off needs no digests", () => {
+    expect(() =>
+      production({
+        features: { runner: false, agent: false, flux: false },
+        kubeApiServer: "https://k8s.example.com",
+        apps: [app({ method: "direct", replicas: 2 })],
+        runner: { jobImage: "alpine:3.22.2", jobs: { helperImage: undefined } },
+        agent: { imageTag: undefined },
+        flux: { chartVersion: "2.19.0" },
+      }),
+    ).not.toThrow();
+  });
+
+  test.each(["dev", "staging", "review"])("%s needs no digests", (environment) => {
+    expect(() =>
+      parseEnvironmentConfig(
+        source(
+          {
+            environment,
+            features: { flux: true },
+            kubeApiServer: "https://k8s.example.com",
+            runner: { jobImage: "alpine:3.22.2" },
+            flux: { chartVersion: "2.19.0" },
+          },
+          { stack: environment === "review" ? "review-1" : environment },
+        ),
+      ),
+    ).not.toThrow();
   });
 });
 
