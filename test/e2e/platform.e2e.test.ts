@@ -315,6 +315,43 @@ suite("the platform on a real engine and API server", () => {
   });
 
   test("2b. the tenant guard: the API server refuses what an app namespace may not expose, with the policy's messages, and admits what it may", async () => {
+    // Each policy type-checks clean: one kind per policy, so no warning about the other kind's
+    // fields hides a real mistake. The status controller fills status.typeChecking after the
+    // policy is stored; its observedGeneration says it has.
+    const policies = await timed("2b admission policies type-checked", async () => {
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        const list = await project.getJson<{
+          items: {
+            metadata: { name: string; generation?: number };
+            status?: { observedGeneration?: number; typeChecking?: unknown };
+          }[];
+        }>(["validatingadmissionpolicies", "-l", "app.kubernetes.io/part-of=gitlab-cd-platform"]);
+        const checked = list.items.every(
+          (p) => p.status?.observedGeneration === p.metadata.generation,
+        );
+        if (checked || Date.now() > deadline) return list.items;
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    });
+    expect(
+      policies
+        .map((p) => [
+          p.metadata.name,
+          p.status?.observedGeneration === p.metadata.generation ? "checked" : "not checked",
+          p.status?.typeChecking,
+        ])
+        .sort(([a], [b]) => String(a).localeCompare(String(b))),
+    ).toEqual(
+      [
+        "api.ingress-guard",
+        "api.service-guard",
+        "docs.ingress-guard",
+        "web.ingress-guard",
+        "web.service-guard",
+      ].map((name) => [`${name}.gitlab-cd-platform`, "checked", {}]),
+    );
+
     // The bindings match every request in their namespace (no matchConditions): the suite's
     // admin is restrained like anyone else. In docs (Flux), the probes run as Flux's applier, the
     // account the app's manifests are applied with there.
