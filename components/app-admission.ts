@@ -4,14 +4,20 @@ import { PART_OF } from "./labels";
 
 /**
  * What a tenant may expose from its app namespace, enforced by the API server for everyone who
- * writes there (the app's deployer, Flux's applier, the review component, Pulumi itself): a
- * ValidatingAdmissionPolicy (admissionregistration.k8s.io/v1, GA in Kubernetes 1.30) and its
- * binding, both cluster-scoped, per app namespace.
+ * writes there (the app's deployer, Flux's applier, the review component, Pulumi itself):
+ * ValidatingAdmissionPolicies (admissionregistration.k8s.io/v1, GA in Kubernetes 1.30) and their
+ * bindings, all cluster-scoped, per app namespace: the ingress guard, on Ingresses, and the
+ * service guard, on Services (unless the app may expose Services itself).
  *
- * Without it, anyone who may create an Ingress or a Service in one app namespace can take over
+ * Without them, anyone who may create an Ingress or a Service in one app namespace can take over
  * traffic meant for another: an Ingress naming another app's host (or none, or a default
  * backend, which catch every host no rule names), or a LoadBalancer, NodePort or `externalIPs`
  * Service that bypasses the ingress controller and the NetworkPolicies in front of it.
+ *
+ * One policy per kind: the API server type-checks every expression of a policy against every
+ * kind it matches, so a policy matching both would fill its `status.typeChecking` with warnings
+ * about the other kind's fields (`undefined field 'type'` on an Ingress), among which a real
+ * mistake would go unnoticed.
  */
 
 /** What one app namespace may expose. */
@@ -26,13 +32,19 @@ export interface AppExposure {
   readonly allowExternalServices?: boolean;
 }
 
+/** The kinds an app namespace's policies guard, one policy (and binding) each. */
+export const ADMISSION_GUARDS = ["ingress", "service"] as const;
+/** One of {@link ADMISSION_GUARDS}. */
+export type AdmissionGuard = (typeof ADMISSION_GUARDS)[number];
+
 /**
- * The policy's (and its binding's) name: `<namespace>.tenant-guard.gitlab-cd-platform`. Both are
- * cluster-scoped; the namespace is what makes them unique, as it is for the Namespace itself
- * (review stacks' namespaces carry the stack's name, `<app>-<stack>`).
+ * A policy's (and its binding's) name: `<namespace>.ingress-guard.gitlab-cd-platform` or
+ * `<namespace>.service-guard.gitlab-cd-platform`. They are cluster-scoped; the namespace is what
+ * makes them unique, as it is for the Namespace itself (review stacks' namespaces carry the
+ * stack's name, `<app>-<stack>`).
  */
-export function admissionPolicyName(namespace: string): string {
-  return `${namespace}.tenant-guard.${PART_OF}`;
+export function admissionPolicyName(namespace: string, guard: AdmissionGuard): string {
+  return `${namespace}.${guard}-guard.${PART_OF}`;
 }
 
 /** `*.example.com`: any one DNS label under example.com. */
@@ -95,86 +107,93 @@ function allowedText(hosts: readonly string[]): string {
     : `only ${hosts.join(", ")} (apps[].ingress.host, apps[].allowedHosts)`;
 }
 
-const onIngress = "request.resource.resource != 'ingresses'";
-const onService = "request.resource.resource != 'services'";
+type Validation = k8s.types.input.admissionregistration.v1.Validation;
+type PolicySpec = k8s.types.input.admissionregistration.v1.ValidatingAdmissionPolicySpec;
 
-/** The policy's validations, in the order the API server reports them. */
-export function admissionValidations(
-  namespace: string,
-  exposure: AppExposure,
-): k8s.types.input.admissionregistration.v1.Validation[] {
+/** The ingress guard's validations, in the order the API server reports them. */
+export function ingressValidations(namespace: string, exposure: AppExposure): Validation[] {
   const hosts = exposure.ingressHosts;
   const allowed = (v: string) => allowedHostExpression(v, hosts);
   const may = `Ingresses in namespace ${namespace} may route ${allowedText(hosts)}`;
-  const validations: k8s.types.input.admissionregistration.v1.Validation[] = [
+  return [
     {
-      expression: `${onIngress} || !has(object.spec.defaultBackend)`,
+      expression: "!has(object.spec.defaultBackend)",
       message: `${may}; spec.defaultBackend is not allowed: it serves every host no rule names`,
       reason: "Forbidden",
     },
     {
       // A rule without a host matches every host.
-      expression: `${onIngress} || !has(object.spec.rules) || object.spec.rules.all(r, has(r.host) && ${allowed("r.host")})`,
+      expression: `!has(object.spec.rules) || object.spec.rules.all(r, has(r.host) && ${allowed("r.host")})`,
       messageExpression: `${celString(`${may}; got spec.rules[].host `)} + object.spec.rules.map(r, has(r.host) ? r.host : '(none: every host)').filter(h, !${allowed("h")}).join(', ')`,
       message: `${may} in spec.rules[].host, each rule naming one`,
       reason: "Forbidden",
     },
     {
-      expression: `${onIngress} || !has(object.spec.tls) || object.spec.tls.all(t, !has(t.hosts) || t.hosts.all(h, ${allowed("h")}))`,
+      expression: `!has(object.spec.tls) || object.spec.tls.all(t, !has(t.hosts) || t.hosts.all(h, ${allowed("h")}))`,
       messageExpression: `${celString(`${may}; got spec.tls[].hosts `)} + object.spec.tls.filter(t, has(t.hosts)).map(t, t.hosts.filter(h, !${allowed("h")}).join(', ')).filter(s, s != '').join(', ')`,
       message: `${may} in spec.tls[].hosts`,
       reason: "Forbidden",
     },
   ];
-  if (exposure.allowExternalServices !== true) {
-    const why = `Services in namespace ${namespace} stay inside the cluster (apps[].allowExternalServices is false)`;
-    validations.push(
-      {
-        expression: `${onService} || !has(object.spec.type) || !(object.spec.type in ['LoadBalancer', 'NodePort'])`,
-        messageExpression: `${celString(`${why}: expected type ClusterIP, got `)} + object.spec.type`,
-        message: `${why}: expected type ClusterIP`,
-        reason: "Forbidden",
-      },
-      {
-        expression: `${onService} || !has(object.spec.externalIPs) || size(object.spec.externalIPs) == 0`,
-        messageExpression: `${celString(`${why}: expected no spec.externalIPs, got `)} + object.spec.externalIPs.join(', ')`,
-        message: `${why}: expected no spec.externalIPs`,
-        reason: "Forbidden",
-      },
-    );
-  }
-  return validations;
 }
 
-/** The policy's spec: what it matches, and its validations. */
-export function admissionPolicySpec(
-  namespace: string,
-  exposure: AppExposure,
-): k8s.types.input.admissionregistration.v1.ValidatingAdmissionPolicySpec {
-  const operations = ["CREATE", "UPDATE"];
+/** The service guard's validations, in the order the API server reports them. */
+export function serviceValidations(namespace: string): Validation[] {
+  const why = `Services in namespace ${namespace} stay inside the cluster (apps[].allowExternalServices is false)`;
+  return [
+    {
+      expression: "!has(object.spec.type) || !(object.spec.type in ['LoadBalancer', 'NodePort'])",
+      messageExpression: `${celString(`${why}: expected type ClusterIP, got `)} + object.spec.type`,
+      message: `${why}: expected type ClusterIP`,
+      reason: "Forbidden",
+    },
+    {
+      expression: "!has(object.spec.externalIPs) || size(object.spec.externalIPs) == 0",
+      messageExpression: `${celString(`${why}: expected no spec.externalIPs, got `)} + object.spec.externalIPs.join(', ')`,
+      message: `${why}: expected no spec.externalIPs`,
+      reason: "Forbidden",
+    },
+  ];
+}
+
+/** A policy's spec: creates and updates of one v1 resource, failing closed, and `validations`. */
+function guardSpec(apiGroup: string, resource: string, validations: Validation[]): PolicySpec {
   return {
     // An expression that cannot be evaluated denies: the guard never fails open.
     failurePolicy: "Fail",
     matchConstraints: {
-      // Other versions of these resources are converted to v1 and checked (matchPolicy Equivalent).
+      // Other versions of the resource are converted to v1 and checked (matchPolicy Equivalent).
       matchPolicy: "Equivalent",
       resourceRules: [
         {
-          apiGroups: ["networking.k8s.io"],
+          apiGroups: [apiGroup],
           apiVersions: ["v1"],
-          operations,
-          resources: ["ingresses"],
+          operations: ["CREATE", "UPDATE"],
+          resources: [resource],
         },
-        ...(exposure.allowExternalServices === true
-          ? []
-          : [{ apiGroups: [""], apiVersions: ["v1"], operations, resources: ["services"] }]),
       ],
     },
-    validations: admissionValidations(namespace, exposure),
+    validations,
   };
 }
 
-/** The binding's spec: the policy, denying, in exactly the app's namespace. */
+/**
+ * The specs of the namespace's policies, by guard: the ingress guard always (an app without hosts
+ * may route none), the service guard unless {@link AppExposure.allowExternalServices}.
+ */
+export function admissionPolicySpecs(
+  namespace: string,
+  exposure: AppExposure,
+): Partial<Record<AdmissionGuard, PolicySpec>> {
+  return {
+    ingress: guardSpec("networking.k8s.io", "ingresses", ingressValidations(namespace, exposure)),
+    ...(exposure.allowExternalServices === true
+      ? {}
+      : { service: guardSpec("", "services", serviceValidations(namespace)) }),
+  };
+}
+
+/** A binding's spec: its policy, denying, in exactly the app's namespace. */
 export function admissionBindingSpec(
   namespace: string,
   policyName: k8s.types.input.admissionregistration.v1.ValidatingAdmissionPolicyBindingSpec["policyName"],

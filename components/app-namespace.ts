@@ -5,10 +5,11 @@ import { standardLabels } from "./labels";
 import { NamespaceLimitRange, NamespaceQuota, PlatformNamespace } from "./platform-namespace";
 import { DNS_LABEL, DNS_SUBDOMAIN } from "./formats";
 import {
+  ADMISSION_GUARDS,
   AppExposure,
   admissionBindingSpec,
   admissionPolicyName,
-  admissionPolicySpec,
+  admissionPolicySpecs,
   appExposureProblems,
 } from "./app-admission";
 
@@ -121,7 +122,7 @@ export interface AppNamespaceArgs {
   /**
    * What the namespace may expose, enforced at admission for everyone who writes there
    * (`components/app-admission.ts`): the Ingress hosts it may route and whether LoadBalancer,
-   * NodePort and `externalIPs` Services are allowed. Default none (no admission policy).
+   * NodePort and `externalIPs` Services are allowed. Default none (no admission policies).
    */
   readonly exposure?: AppExposure;
 }
@@ -147,8 +148,8 @@ export const DEPLOYER_ROLE = "deployer";
  * Secret of the namespace and print it in the logs. The deployer can therefore read what its own
  * namespace holds (the pull secret, the deployer token), nothing beyond it; keep credentials CI
  * must not see out of app namespaces. Restricting patches to the image would need an admission
- * policy; the namespace's tenant guard (`app-admission.ts`) covers Ingress hosts and Service
- * exposure only.
+ * policy; the namespace's ingress and service guards (`app-admission.ts`) cover Ingress hosts and
+ * Service exposure only.
  */
 export const DEPLOYER_RULES: readonly k8s.types.input.rbac.v1.PolicyRule[] = [
   {
@@ -218,27 +219,33 @@ export class AppNamespace extends pulumi.ComponentResource {
     this.namespace = namespace;
 
     if (args.exposure !== undefined) {
-      // Cluster-scoped; binds by the namespace's name, so it may exist before the namespace.
+      // Cluster-scoped; bind by the namespace's name, so they may exist before the namespace.
       const labels = standardLabels("admission", args.app);
-      const policy = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(
-        `${name}-admission`,
-        {
-          metadata: { name: admissionPolicyName(args.namespace), labels },
-          spec: admissionPolicySpec(args.namespace, args.exposure),
-        },
-        { parent: this },
-      );
-      const binding = new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(
-        `${name}-admission`,
-        {
-          metadata: { name: admissionPolicyName(args.namespace), labels },
-          spec: admissionBindingSpec(args.namespace, policy.metadata.name),
-        },
-        { parent: this },
-      );
+      const specs = admissionPolicySpecs(args.namespace, args.exposure);
+      const bindings = ADMISSION_GUARDS.flatMap((guard) => {
+        const spec = specs[guard];
+        if (spec === undefined) return [];
+        const policyName = admissionPolicyName(args.namespace, guard);
+        const policy = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(
+          `${name}-${guard}-guard`,
+          { metadata: { name: policyName, labels }, spec },
+          { parent: this },
+        );
+        return [
+          new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(
+            `${name}-${guard}-guard`,
+            {
+              metadata: { name: policyName, labels },
+              spec: admissionBindingSpec(args.namespace, policy.metadata.name),
+            },
+            { parent: this },
+          ),
+        ];
+      });
       // What is created in the namespace through this Output (the app's Service and Ingress)
-      // waits for the binding: a changed host is allowed before the Ingress naming it is applied.
-      this.namespace = pulumi.all([namespace, binding.metadata.name]).apply(([ns]) => ns);
+      // waits for the bindings: a changed host is allowed before the Ingress naming it is applied.
+      const bound = pulumi.all(bindings.map((b) => b.metadata.name));
+      this.namespace = pulumi.all([namespace, bound]).apply(([ns]) => ns);
     }
 
     const runtimeAccount = new k8s.core.v1.ServiceAccount(

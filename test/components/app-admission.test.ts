@@ -4,7 +4,7 @@ import {
   AppExposure,
   admissionBindingSpec,
   admissionPolicyName,
-  admissionPolicySpec,
+  admissionPolicySpecs,
   allowedHostExpression,
   hostAllowedBy,
 } from "../../components/app-admission";
@@ -12,8 +12,8 @@ import { AppNamespace, AppNamespaceArgs } from "../../components/app-namespace";
 import { record } from "../harness/component";
 
 /**
- * The tenant guard of an app namespace: the exact ValidatingAdmissionPolicy and binding, and what
- * their CEL admits and refuses. The expressions are evaluated with @bufbuild/cel (standard CEL
+ * The guards of an app namespace: the exact ValidatingAdmissionPolicies (one on Ingresses, one on
+ * Services) and their bindings, and what their CEL admits and refuses. The expressions are evaluated with @bufbuild/cel (standard CEL
  * plus the strings extension Kubernetes also enables, for `join`) over objects shaped like the
  * API server's: absent fields are absent, so a missing `has()` fails here as it fails there.
  * Kubernetes type-checks against the OpenAPI schemas and bounds the cost, which this does not:
@@ -35,29 +35,40 @@ function cel(value: unknown): CelInput {
   return value as CelInput;
 }
 
-function bindings(resource: "ingresses" | "services", object: unknown) {
-  return {
-    request: cel({ resource: { group: "", version: "v1", resource } }),
-    object: cel(object),
-  };
+type Spec = {
+  matchConstraints: { resourceRules: { resources: string[] }[] };
+  validations: Validation[];
+};
+
+/** The namespace's policy specs that match `resource`, as the API server picks them. */
+function matching(exposure: AppExposure, resource: "ingresses" | "services"): Spec[] {
+  return (Object.values(admissionPolicySpecs(NS, exposure)) as Spec[]).filter((spec) =>
+    spec.matchConstraints.resourceRules.some((r) => r.resources.includes(resource)),
+  );
 }
 
-/** The messages of the validations `object` fails, in order; empty when admitted. */
+/**
+ * The messages of the validations `object` fails in the policies matching `resource`, in order;
+ * empty when admitted. Only `object` is bound: a policy matches one kind, so its CEL has no
+ * reason to read `request` (an expression that did would fail here).
+ */
 function denials(
   exposure: AppExposure,
   resource: "ingresses" | "services",
   object: unknown,
 ): string[] {
-  const vars = bindings(resource, object);
-  return (admissionPolicySpec(NS, exposure).validations as Validation[]).flatMap((v) => {
-    const ok = run(v.expression, vars, { funcs: strings });
-    if (typeof ok !== "boolean") {
-      throw new Error(`${v.expression} gave ${String(ok)}`);
-    }
-    return ok
-      ? []
-      : [String(run(v.messageExpression ?? `'${v.message ?? ""}'`, vars, { funcs: strings }))];
-  });
+  const vars = { object: cel(object) };
+  return matching(exposure, resource).flatMap((spec) =>
+    spec.validations.flatMap((v) => {
+      const ok = run(v.expression, vars, { funcs: strings });
+      if (typeof ok !== "boolean") {
+        throw new Error(`${v.expression} gave ${String(ok)}`);
+      }
+      return ok
+        ? []
+        : [String(run(v.messageExpression ?? `'${v.message ?? ""}'`, vars, { funcs: strings }))];
+    }),
+  );
 }
 
 const ingress = (spec: Record<string, unknown>) => ({
@@ -84,66 +95,68 @@ const NONE =
 const INSIDE =
   "Services in namespace web-prod stay inside the cluster (apps[].allowExternalServices is false)";
 
-describe("the policy and its binding", () => {
-  test("names: per namespace, cluster-unique as the namespace is", () => {
-    expect(admissionPolicyName("web-review-42")).toBe(
-      "web-review-42.tenant-guard.gitlab-cd-platform",
+describe("the policies and their bindings", () => {
+  test("names: per namespace and guard, cluster-unique as the namespace is", () => {
+    expect(admissionPolicyName("web-review-42", "ingress")).toBe(
+      "web-review-42.ingress-guard.gitlab-cd-platform",
+    );
+    expect(admissionPolicyName("web-review-42", "service")).toBe(
+      "web-review-42.service-guard.gitlab-cd-platform",
     );
   });
 
-  test("matches Ingress and Service creates and updates, failing closed", () => {
-    const spec = admissionPolicySpec(NS, HOSTS);
-    expect(spec.failurePolicy).toBe("Fail");
-    expect(spec.matchConstraints).toEqual({
+  test("each matches creates and updates of one kind, failing closed", () => {
+    const specs = admissionPolicySpecs(NS, HOSTS);
+    expect(Object.keys(specs)).toEqual(["ingress", "service"]);
+    const matched = (apiGroup: string, resource: string) => ({
       matchPolicy: "Equivalent",
       resourceRules: [
         {
-          apiGroups: ["networking.k8s.io"],
+          apiGroups: [apiGroup],
           apiVersions: ["v1"],
           operations: ["CREATE", "UPDATE"],
-          resources: ["ingresses"],
-        },
-        {
-          apiGroups: [""],
-          apiVersions: ["v1"],
-          operations: ["CREATE", "UPDATE"],
-          resources: ["services"],
+          resources: [resource],
         },
       ],
     });
+    expect(specs.ingress?.failurePolicy).toBe("Fail");
+    expect(specs.ingress?.matchConstraints).toEqual(matched("networking.k8s.io", "ingresses"));
+    expect(specs.service?.failurePolicy).toBe("Fail");
+    expect(specs.service?.matchConstraints).toEqual(matched("", "services"));
   });
 
   test("the exact validations", () => {
     const allowed = (v: string) =>
       `(${v} in ['web.example.com', '*.review.example.com'] || ${v}.matches('^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\\\\.(review\\\\.example\\\\.com)$'))`;
-    expect(admissionPolicySpec(NS, HOSTS).validations).toEqual([
+    const specs = admissionPolicySpecs(NS, HOSTS);
+    expect(specs.ingress?.validations).toEqual([
       {
-        expression: "request.resource.resource != 'ingresses' || !has(object.spec.defaultBackend)",
+        expression: "!has(object.spec.defaultBackend)",
         message: `${MAY}; spec.defaultBackend is not allowed: it serves every host no rule names`,
         reason: "Forbidden",
       },
       {
-        expression: `request.resource.resource != 'ingresses' || !has(object.spec.rules) || object.spec.rules.all(r, has(r.host) && ${allowed("r.host")})`,
+        expression: `!has(object.spec.rules) || object.spec.rules.all(r, has(r.host) && ${allowed("r.host")})`,
         messageExpression: `'${MAY}; got spec.rules[].host ' + object.spec.rules.map(r, has(r.host) ? r.host : '(none: every host)').filter(h, !${allowed("h")}).join(', ')`,
         message: `${MAY} in spec.rules[].host, each rule naming one`,
         reason: "Forbidden",
       },
       {
-        expression: `request.resource.resource != 'ingresses' || !has(object.spec.tls) || object.spec.tls.all(t, !has(t.hosts) || t.hosts.all(h, ${allowed("h")}))`,
+        expression: `!has(object.spec.tls) || object.spec.tls.all(t, !has(t.hosts) || t.hosts.all(h, ${allowed("h")}))`,
         messageExpression: `'${MAY}; got spec.tls[].hosts ' + object.spec.tls.filter(t, has(t.hosts)).map(t, t.hosts.filter(h, !${allowed("h")}).join(', ')).filter(s, s != '').join(', ')`,
         message: `${MAY} in spec.tls[].hosts`,
         reason: "Forbidden",
       },
+    ]);
+    expect(specs.service?.validations).toEqual([
       {
-        expression:
-          "request.resource.resource != 'services' || !has(object.spec.type) || !(object.spec.type in ['LoadBalancer', 'NodePort'])",
+        expression: "!has(object.spec.type) || !(object.spec.type in ['LoadBalancer', 'NodePort'])",
         messageExpression: `'${INSIDE}: expected type ClusterIP, got ' + object.spec.type`,
         message: `${INSIDE}: expected type ClusterIP`,
         reason: "Forbidden",
       },
       {
-        expression:
-          "request.resource.resource != 'services' || !has(object.spec.externalIPs) || size(object.spec.externalIPs) == 0",
+        expression: "!has(object.spec.externalIPs) || size(object.spec.externalIPs) == 0",
         messageExpression: `'${INSIDE}: expected no spec.externalIPs, got ' + object.spec.externalIPs.join(', ')`,
         message: `${INSIDE}: expected no spec.externalIPs`,
         reason: "Forbidden",
@@ -151,24 +164,10 @@ describe("the policy and its binding", () => {
     ]);
   });
 
-  test("allowing external Services drops their rule and validations, not the Ingress ones", () => {
-    const spec = admissionPolicySpec(NS, { ...HOSTS, allowExternalServices: true });
-    expect(spec.matchConstraints).toEqual({
-      matchPolicy: "Equivalent",
-      resourceRules: [
-        {
-          apiGroups: ["networking.k8s.io"],
-          apiVersions: ["v1"],
-          operations: ["CREATE", "UPDATE"],
-          resources: ["ingresses"],
-        },
-      ],
-    });
-    expect((spec.validations as Validation[]).map((v) => v.message)).toEqual([
-      `${MAY}; spec.defaultBackend is not allowed: it serves every host no rule names`,
-      `${MAY} in spec.rules[].host, each rule naming one`,
-      `${MAY} in spec.tls[].hosts`,
-    ]);
+  test("allowing external Services drops the service guard, not the ingress guard", () => {
+    const specs = admissionPolicySpecs(NS, { ...HOSTS, allowExternalServices: true });
+    expect(Object.keys(specs)).toEqual(["ingress"]);
+    expect(specs.ingress).toEqual(admissionPolicySpecs(NS, HOSTS).ingress);
   });
 
   test("the binding denies in exactly the app's namespace", () => {
@@ -233,9 +232,11 @@ describe("what the CEL admits", () => {
     ).toEqual([]);
   });
 
-  test("an Ingress does not trip the Service checks, nor a Service the Ingress ones", () => {
-    // A Service has no spec.rules: the Ingress checks must not touch it (and the reverse).
+  test("a Service is judged by the service guard alone, an Ingress by the ingress guard alone", () => {
+    // Ingresses may route no host here, yet a Service passes: the ingress guard does not match it.
+    expect(matching({ ingressHosts: [] }, "services")).toHaveLength(1);
     expect(denials({ ingressHosts: [] }, "services", service({}))).toEqual([]);
+    expect(matching(HOSTS, "ingresses")).toHaveLength(1);
     expect(denials(HOSTS, "ingresses", ingress({ rules: [rule("web.example.com")] }))).toEqual([]);
   });
 });
@@ -320,7 +321,7 @@ describe("what the CEL refuses, and the messages", () => {
   });
 });
 
-describe("AppNamespace registers the guard", () => {
+describe("AppNamespace registers the guards", () => {
   const args = (overrides: Partial<AppNamespaceArgs> = {}): AppNamespaceArgs => ({
     app: "web",
     namespace: NS,
@@ -331,28 +332,44 @@ describe("AppNamespace registers the guard", () => {
   const VAP = "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy";
   const BINDING = "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding";
 
-  test("a policy and a binding named after the namespace, schema-valid", async () => {
+  const labels = {
+    "app.kubernetes.io/managed-by": "pulumi",
+    "app.kubernetes.io/part-of": "gitlab-cd-platform",
+    "app.kubernetes.io/component": "admission",
+    "app.kubernetes.io/instance": "web",
+  };
+
+  test("a policy and a binding per guard, named after the namespace, schema-valid", async () => {
     const { resources } = await record(
       (provider) => new AppNamespace("web", args({ exposure: HOSTS }), { provider }),
     );
-    const labels = {
-      "app.kubernetes.io/managed-by": "pulumi",
-      "app.kubernetes.io/part-of": "gitlab-cd-platform",
-      "app.kubernetes.io/component": "admission",
-      "app.kubernetes.io/instance": "web",
-    };
-    expect(resources.find(VAP, "web-admission").inputs).toEqual({
-      apiVersion: "admissionregistration.k8s.io/v1",
-      kind: "ValidatingAdmissionPolicy",
-      metadata: { name: "web-prod.tenant-guard.gitlab-cd-platform", labels },
-      spec: admissionPolicySpec(NS, HOSTS),
-    });
-    expect(resources.find(BINDING, "web-admission").inputs).toEqual({
-      apiVersion: "admissionregistration.k8s.io/v1",
-      kind: "ValidatingAdmissionPolicyBinding",
-      metadata: { name: "web-prod.tenant-guard.gitlab-cd-platform", labels },
-      spec: admissionBindingSpec(NS, "web-prod.tenant-guard.gitlab-cd-platform"),
-    });
+    const specs = admissionPolicySpecs(NS, HOSTS);
+    for (const guard of ["ingress", "service"] as const) {
+      const name = `web-prod.${guard}-guard.gitlab-cd-platform`;
+      expect(resources.find(VAP, `web-${guard}-guard`).inputs).toEqual({
+        apiVersion: "admissionregistration.k8s.io/v1",
+        kind: "ValidatingAdmissionPolicy",
+        metadata: { name, labels },
+        spec: specs[guard],
+      });
+      expect(resources.find(BINDING, `web-${guard}-guard`).inputs).toEqual({
+        apiVersion: "admissionregistration.k8s.io/v1",
+        kind: "ValidatingAdmissionPolicyBinding",
+        metadata: { name, labels },
+        spec: admissionBindingSpec(NS, name),
+      });
+    }
+    expect(resources.ofType(VAP)).toHaveLength(2);
+    expect(resources.ofType(BINDING)).toHaveLength(2);
+  });
+
+  test("only the ingress guard where external Services are allowed", async () => {
+    const exposure = { ...HOSTS, allowExternalServices: true };
+    const { resources } = await record(
+      (provider) => new AppNamespace("web", args({ exposure }), { provider }),
+    );
+    expect(resources.ofType(VAP).map((r) => r.name)).toEqual(["web-ingress-guard"]);
+    expect(resources.ofType(BINDING).map((r) => r.name)).toEqual(["web-ingress-guard"]);
   });
 
   test("none without an exposure", async () => {

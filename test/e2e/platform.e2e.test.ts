@@ -37,14 +37,27 @@ const NAMESPACES: Record<string, string> = {
   docs: "restricted",
 };
 
+/** A Service or an Ingress named in a refusal, and the guard (components/app-admission.ts) on it. */
+interface Guarded {
+  readonly guard: "ingress" | "service";
+  /** As the API server names it: `services "x"`, `ingresses.networking.k8s.io "x"`. */
+  readonly what: string;
+}
+
+const svc = (name: string): Guarded => ({ guard: "service", what: `services "${name}"` });
+const ing = (name: string): Guarded => ({
+  guard: "ingress",
+  what: `ingresses.networking.k8s.io "${name}"`,
+});
+
 /**
- * The tenant guard's refusal (components/app-admission.ts) of `what` (`services "x"`) in
- * `namespace`, exactly as the API server words it and kubectl prints it: the Forbidden status,
- * the policy and binding (both named after the namespace), then the validation's message.
+ * A guard's refusal of `object` in `namespace`, exactly as the API server words it and kubectl
+ * prints it: the Forbidden status, the policy and binding (both named after the namespace and the
+ * guard), then the validation's message.
  */
-function refused(namespace: string, what: string, message: string): string {
-  const policy = `${namespace}.tenant-guard.gitlab-cd-platform`;
-  return `Error from server (Forbidden): ${what} is forbidden: ValidatingAdmissionPolicy '${policy}' with binding '${policy}' denied request: ${message}`;
+function refused(namespace: string, object: Guarded, message: string): string {
+  const policy = `${namespace}.${object.guard}-guard.gitlab-cd-platform`;
+  return `Error from server (Forbidden): ${object.what} is forbidden: ValidatingAdmissionPolicy '${policy}' with binding '${policy}' denied request: ${message}`;
 }
 
 /** A Service manifest named `name` with `spec` (one port added). */
@@ -302,7 +315,44 @@ suite("the platform on a real engine and API server", () => {
   });
 
   test("2b. the tenant guard: the API server refuses what an app namespace may not expose, with the policy's messages, and admits what it may", async () => {
-    // The binding matches every request in its namespace (no matchConditions): the suite's
+    // Each policy type-checks clean: one kind per policy, so no warning about the other kind's
+    // fields hides a real mistake. The status controller fills status.typeChecking after the
+    // policy is stored; its observedGeneration says it has.
+    const policies = await timed("2b admission policies type-checked", async () => {
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        const list = await project.getJson<{
+          items: {
+            metadata: { name: string; generation?: number };
+            status?: { observedGeneration?: number; typeChecking?: unknown };
+          }[];
+        }>(["validatingadmissionpolicies", "-l", "app.kubernetes.io/part-of=gitlab-cd-platform"]);
+        const checked = list.items.every(
+          (p) => p.status?.observedGeneration === p.metadata.generation,
+        );
+        if (checked || Date.now() > deadline) return list.items;
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    });
+    expect(
+      policies
+        .map((p) => [
+          p.metadata.name,
+          p.status?.observedGeneration === p.metadata.generation ? "checked" : "not checked",
+          p.status?.typeChecking,
+        ])
+        .sort(([a], [b]) => String(a).localeCompare(String(b))),
+    ).toEqual(
+      [
+        "api.ingress-guard",
+        "api.service-guard",
+        "docs.ingress-guard",
+        "web.ingress-guard",
+        "web.service-guard",
+      ].map((name) => [`${name}.gitlab-cd-platform`, "checked", {}]),
+    );
+
+    // The bindings match every request in their namespace (no matchConditions): the suite's
     // admin is restrained like anyone else. In docs (Flux), the probes run as Flux's applier, the
     // account the app's manifests are applied with there.
     const fluxApplier = "system:serviceaccount:docs:flux-applier";
@@ -312,8 +362,6 @@ suite("the platform on a real engine and API server", () => {
       "Ingresses in namespace web may route only web.e2e.example.test, *.web-review.e2e.example.test (apps[].ingress.host, apps[].allowedHosts)";
     const noHost = (ns: string) =>
       `Ingresses in namespace ${ns} may route no host (the app's config names none: apps[].ingress.host, apps[].allowedHosts)`;
-    const svc = (name: string) => `services "${name}"`;
-    const ing = (name: string) => `ingresses.networking.k8s.io "${name}"`;
 
     interface Probe {
       readonly namespace: string;
@@ -494,7 +542,7 @@ suite("the platform on a real engine and API server", () => {
     try {
       const answers = await timed("2b tenant guard probes", async () => {
         const created = await Promise.all(probes.map((p) => create(p, true)));
-        // Updates of the program's own objects are guarded too (the policy matches UPDATE).
+        // Updates of the program's own objects are guarded too (the policies match UPDATE).
         const hostChange = await project.kubectl([
           "patch",
           "ingress",

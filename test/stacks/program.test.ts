@@ -216,39 +216,43 @@ describe.each(STACKS)("stack %s", (stack) => {
     const { resources } = run(stack);
     const VAP = "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy";
     const BINDING = "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding";
-    const hosts = Object.fromEntries(
-      APPS[stack].map((app) => {
-        const policy = byObjectName(resources, VAP, `${app}.tenant-guard.gitlab-cd-platform`);
-        const spec = policy.inputs["spec"] as { validations: { message: string }[] };
-        return [app, spec.validations.map((v) => v.message)];
-      }),
-    );
+    const guard = (app: string, kind: "ingress" | "service") =>
+      `${app}.${kind}-guard.gitlab-cd-platform`;
+    const messages = (app: string, kind: "ingress" | "service") => {
+      const policy = byObjectName(resources, VAP, guard(app, kind));
+      const spec = policy.inputs["spec"] as { validations: { message: string }[] };
+      return spec.validations.map((v) => v.message);
+    };
     // The messages name what each namespace may route (the hosts in the shipped stack files).
-    expect(Object.fromEntries(Object.entries(hosts).map(([app, m]) => [app, m[0]]))).toEqual(
-      HOST_MESSAGES[stack],
-    );
+    expect(
+      Object.fromEntries(APPS[stack].map((app) => [app, messages(app, "ingress")[0]])),
+    ).toEqual(HOST_MESSAGES[stack]);
     for (const app of APPS[stack]) {
-      expect(hosts[app]).toHaveLength(5);
-      const binding = byObjectName(resources, BINDING, `${app}.tenant-guard.gitlab-cd-platform`);
-      expect(binding.inputs["spec"]).toEqual({
-        policyName: `${app}.tenant-guard.gitlab-cd-platform`,
-        validationActions: ["Deny"],
-        matchResources: {
-          namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": app } },
-        },
-      });
-      // A changed host is admitted before the Ingress naming it is applied.
-      for (const type of [
-        "kubernetes:core/v1:Service",
-        "kubernetes:networking.k8s.io/v1:Ingress",
-      ]) {
-        for (const object of resources.ofType(type).filter((r) => meta(r).namespace === app)) {
-          expect(object.dependencies).toContain(binding.urn);
+      expect(messages(app, "ingress")).toHaveLength(3);
+      // No shipped stack allows external Services.
+      expect(messages(app, "service")).toHaveLength(2);
+      for (const kind of ["ingress", "service"] as const) {
+        const binding = byObjectName(resources, BINDING, guard(app, kind));
+        expect(binding.inputs["spec"]).toEqual({
+          policyName: guard(app, kind),
+          validationActions: ["Deny"],
+          matchResources: {
+            namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": app } },
+          },
+        });
+        // A changed host is admitted before the Ingress naming it is applied.
+        for (const type of [
+          "kubernetes:core/v1:Service",
+          "kubernetes:networking.k8s.io/v1:Ingress",
+        ]) {
+          for (const object of resources.ofType(type).filter((r) => meta(r).namespace === app)) {
+            expect(object.dependencies).toContain(binding.urn);
+          }
         }
       }
     }
-    expect(resources.ofType(VAP)).toHaveLength(APPS[stack].length);
-    expect(resources.ofType(BINDING)).toHaveLength(APPS[stack].length);
+    expect(resources.ofType(VAP)).toHaveLength(2 * APPS[stack].length);
+    expect(resources.ofType(BINDING)).toHaveLength(2 * APPS[stack].length);
   });
 
   test("runner job pods reach cluster DNS and the outside, not the cluster nor the metadata address", () => {
@@ -865,7 +869,7 @@ describe("variants of the dev stack", () => {
     const policy = byObjectName(
       r.resources,
       "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy",
-      "web-review-42.tenant-guard.gitlab-cd-platform",
+      "web-review-42.ingress-guard.gitlab-cd-platform",
     );
     expect(
       (policy.inputs["spec"] as { validations: { message: string }[] }).validations[0],
