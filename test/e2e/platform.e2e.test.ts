@@ -819,5 +819,15 @@ suite("the platform on a real engine and API server", () => {
         .map((c) => (c["metadata"] as { name: string }).name)
         .filter((n) => n.startsWith("gitlab-agent")),
     ).toEqual([]);
+    // The guards are cluster-scoped: nothing deletes them with the namespaces.
+    for (const kind of ["validatingadmissionpolicies", "validatingadmissionpolicybindings"]) {
+      const left = await project.getJson([kind]);
+      expect([
+        kind,
+        left.items
+          .map((p) => (p["metadata"] as { name: string }).name)
+          .filter((n) => n.endsWith(".gitlab-cd-platform")),
+      ]).toEqual([kind, []]);
+    }
   });
 });
