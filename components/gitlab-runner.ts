@@ -19,6 +19,7 @@ import {
   RUNNER_RBAC_RULES,
   imageAllowed,
   jobNetworkPolicySpec,
+  managerImageValues,
   runnerChartValues,
   runnerConfigToml,
 } from "./runner-values";
@@ -106,6 +107,11 @@ export interface GitLabRunnerArgs {
   readonly pollTimeout: number;
   /** Image of jobs that don't name one. */
   readonly jobImage: string;
+  /**
+   * The runner manager's image, `<repository>:<tag>[@sha256:<digest>]` (a mirror, or the
+   * chart's own pinned by digest). Default the chart's own for its version, by tag.
+   */
+  readonly image?: string;
   /** Whether job containers run privileged (the namespace must then allow `privileged` pods). */
   readonly privileged: boolean;
   /** Requests and limits of the manager and of job containers. */
@@ -316,6 +322,7 @@ export class GitLabRunner extends pulumi.ComponentResource {
           metrics: args.metrics ?? false,
           podLabels: labels,
           ...(jobNamespace === undefined ? {} : { serviceAccountName: MANAGER_SERVICE_ACCOUNT }),
+          ...(args.image === undefined ? {} : { image: args.image }),
         }),
         // Wait for the manager to be ready (registered); roll back a release that never gets there.
         atomic: true,
@@ -407,6 +414,11 @@ export function gitLabRunnerArgsProblems(args: GitLabRunnerArgs): string[] {
     args.chartRepository === undefined ? undefined : chartSourceProblem(args.chartRepository);
   if (source !== undefined) {
     problems.push(`chartRepository: ${source}`);
+  }
+  if (args.image !== undefined && managerImageValues(args.image) === undefined) {
+    problems.push(
+      `image: expected <repository>:<tag> with an optional @sha256:<digest> (the chart joins repository and tag), got ${JSON.stringify(args.image)}`,
+    );
   }
   if (args.chartVersion.trim() === "") {
     problems.push("chartVersion: expected a chart version, got nothing");

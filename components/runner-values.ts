@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { stringify } from "smol-toml";
 import { ContainerResources, resourceRequirements } from "./container-resources";
+import { parseImageReference } from "./formats";
 import { PART_OF } from "./labels";
 
 /**
@@ -412,6 +413,31 @@ export interface RunnerChartValuesInput {
    * and no ServiceAccount. Undefined: the chart makes both, for jobs in its own namespace.
    */
   readonly serviceAccountName?: string;
+  /**
+   * The manager's image, `<repository>:<tag>` with an optional `@sha256:<digest>`. Undefined:
+   * the chart's own (`registry.gitlab.com/gitlab-org/gitlab-runner:alpine-v<appVersion>`).
+   */
+  readonly image?: string;
+}
+
+/**
+ * The chart's `image` values for `reference`: its template joins them as
+ * `<registry>/<image>:<tag>` (registry left out when empty), so the whole repository goes in
+ * `image` and a digest rides on the tag (`alpine-v19.0.0@sha256:…`). Undefined for a reference
+ * without a tag, which that template cannot express.
+ */
+export function managerImageValues(
+  reference: string,
+): { registry: string; image: string; tag: string } | undefined {
+  const parsed = parseImageReference(reference);
+  if (parsed?.tag === undefined) {
+    return undefined;
+  }
+  return {
+    registry: "",
+    image: parsed.repository,
+    tag: parsed.digest === undefined ? parsed.tag : `${parsed.tag}@${parsed.digest}`,
+  };
 }
 
 /** The gitlab-runner chart values this platform sets (names checked against chart 0.89.0). */
@@ -437,6 +463,7 @@ export interface RunnerChartValues {
   readonly resources: k8s.types.input.core.v1.ResourceRequirements;
   readonly podAnnotations: Record<string, pulumi.Input<string>>;
   readonly podLabels: Record<string, string>;
+  readonly image?: { readonly registry: string; readonly image: string; readonly tag: string };
 }
 
 /**
@@ -494,5 +521,6 @@ export function runnerChartValues(v: RunnerChartValuesInput): RunnerChartValues 
       [POD_ANNOTATIONS.rotation]: v.rotation,
     },
     podLabels: { ...v.podLabels },
+    ...(v.image === undefined ? {} : { image: managerImageValues(v.image) }),
   };
 }

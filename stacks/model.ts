@@ -124,8 +124,11 @@ export interface RunnerSettings extends Required<
     | "groupId"
     | "cache"
     | "chartRepository"
+    | "image"
   >
 > {
+  /** The runner manager's image; the chart's own when undefined. */
+  readonly image: string | undefined;
   /**
    * Namespace of the job pods when not the managed namespace: `runner.jobs.namespace`, else
    * `<namespace.name>-jobs` for a privileged runner; undefined: jobs run in the managed namespace.

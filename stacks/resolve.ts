@@ -300,6 +300,7 @@ function resolveRunner(source: ConfigSource, raw: RawConfig): RunnerSettings {
     checkInterval: r.checkInterval ?? 3,
     pollTimeout: r.pollTimeout ?? 180,
     jobImage: r.jobImage ?? PINNED.jobImage,
+    image: r.image,
     privileged,
     privilegedReason: r.privilegedReason,
     resources: {

@@ -144,13 +144,18 @@ export const pullPolicyAllowed: Rule = {
  * messages show them: an unset helper image is the runner's own for its version, by tag.
  */
 function unpinnedImages(config: Parameters<Rule["check"]>[0]): [string, string][] {
-  const images: [string, string | undefined][] = [
-    ["runner.jobImage", config.runner.jobImage],
-    ["runner.jobs.helperImage", config.runner.jobs.helperImage],
+  const images: [string, string | undefined, string][] = [
+    ["runner.image", config.runner.image, "the chart's gitlab-runner image for its version"],
+    ["runner.jobImage", config.runner.jobImage, ""],
+    [
+      "runner.jobs.helperImage",
+      config.runner.jobs.helperImage,
+      "the runner's own helper image for its version",
+    ],
   ];
-  return images.flatMap(([path, image]): [string, string][] =>
+  return images.flatMap(([path, image, unset]): [string, string][] =>
     image === undefined
-      ? [[path, "nothing (the runner's own helper image for its version, by tag)"]]
+      ? [[path, `nothing (${unset}, by tag)`]]
       : pinnedByDigest(image)
         ? []
         : [[path, JSON.stringify(image)]],
@@ -158,13 +163,14 @@ function unpinnedImages(config: Parameters<Rule["check"]>[0]): [string, string][
 }
 
 /**
- * Where the environment requires it, the default job image and the helper image name a digest: a
- * tag can be moved by whoever can push to its repository, and every job that names no image, and
- * every job's helper, would run what it then points to.
+ * Where the environment requires it, the manager's image, the default job image and the helper
+ * image name a digest: a tag can be moved by whoever can push to its repository, and the manager
+ * (which holds the runner token), every job that names no image, and every job's helper, would
+ * run what it then points to.
  */
 export const imagesPinned: Rule = {
   name: "runner.imagesPinned",
-  paths: ["runner.jobImage", "runner.jobs.helperImage"],
+  paths: ["runner.image", "runner.jobImage", "runner.jobs.helperImage"],
   check: (config) =>
     config.features.runner &&
     ENVIRONMENT_DEFAULTS[config.environment].rules.imagesPinned &&
@@ -183,7 +189,7 @@ export const unpinnedReasonOnlyWhenUnpinned: Rule = {
   check: (config) =>
     config.runner.unpinnedImagesReason !== undefined && unpinnedImages(config).length === 0
       ? [
-          `runner.jobs.unpinnedImagesReason: expected only while runner.jobImage or runner.jobs.helperImage is not pinned by digest, got ${JSON.stringify(config.runner.unpinnedImagesReason)}`,
+          `runner.jobs.unpinnedImagesReason: expected only while runner.image, runner.jobImage or runner.jobs.helperImage is not pinned by digest, got ${JSON.stringify(config.runner.unpinnedImagesReason)}`,
         ]
       : [],
 };

@@ -106,7 +106,7 @@ const jobs = z.strictObject({
   unpinnedImagesReason: nonEmpty
     .optional()
     .describe(
-      "Why `runner.jobImage` or `runner.jobs.helperImage` (unset: the runner's own, by tag) is not pinned by digest yet, where the environment requires digests (production); refused when both are pinned.",
+      "Why `runner.image`, `runner.jobImage` or `runner.jobs.helperImage` (unset: the chart's and the runner's own, by tag) is not pinned by digest yet, where the environment requires digests (production); refused when all are pinned.",
     ),
 });
 
@@ -155,6 +155,11 @@ export const runner = z.strictObject({
     .optional()
     .describe(
       "Default job image, for jobs that name none. Production requires a digest (`alpine:3.22.2@sha256:…`).",
+    ),
+  image: imageReference
+    .optional()
+    .describe(
+      "The runner manager's image, `<repository>:<tag>` with an optional `@sha256:<digest>` (a mirror, or the chart's own pinned by digest). Default the chart's own for its version (`registry.gitlab.com/gitlab-org/gitlab-runner:alpine-v<version>`), by tag; where the environment requires digests (production) say why in `runner.jobs.unpinnedImagesReason`.",
     ),
   privileged: z
     .boolean()

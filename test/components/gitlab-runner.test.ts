@@ -10,6 +10,7 @@ import {
   RUNNER_RBAC_RULES,
   RunnerToleration,
   imageAllowed,
+  managerImageValues,
   nodeTolerationsTable,
   pinnedByDigest,
   runnerChartValues,
@@ -749,6 +750,44 @@ describe("GitLabRunner", () => {
 
   test("valid arguments have no problems", () => {
     expect(gitLabRunnerArgsProblems(base)).toEqual([]);
+  });
+});
+
+describe("the runner manager's image", () => {
+  const DIGEST = `sha256:${"e".repeat(64)}`;
+
+  test("goes whole into the chart's image values, a digest riding on the tag", () => {
+    expect(
+      managerImageValues(`registry.gitlab.com/gitlab-org/gitlab-runner:alpine-v19.0.0@${DIGEST}`),
+    ).toEqual({
+      registry: "",
+      image: "registry.gitlab.com/gitlab-org/gitlab-runner",
+      tag: `alpine-v19.0.0@${DIGEST}`,
+    });
+    expect(managerImageValues("mirror.example.com:5000/ci/gitlab-runner:alpine-v19.0.0")).toEqual({
+      registry: "",
+      image: "mirror.example.com:5000/ci/gitlab-runner",
+      tag: "alpine-v19.0.0",
+    });
+    // The chart always appends ":<tag>": a reference without one cannot be expressed.
+    expect(managerImageValues(`gitlab/gitlab-runner@${DIGEST}`)).toBeUndefined();
+    expect(managerImageValues("Not An Image")).toBeUndefined();
+  });
+
+  test("is set on the release only when given; one without a tag is refused before registering", async () => {
+    const image = `registry.example.com/mirror/gitlab-runner:alpine-v19.0.0@${DIGEST}`;
+    const { resources: all } = await built({ ...base, image });
+    const values = all.find(RELEASE, "ci-release").inputs["values"] as Record<string, unknown>;
+    expect(values["image"]).toEqual({
+      registry: "",
+      image: "registry.example.com/mirror/gitlab-runner",
+      tag: `alpine-v19.0.0@${DIGEST}`,
+    });
+    const chartDefault = (await built(base)).resources.find(RELEASE, "ci-release").inputs;
+    expect(chartDefault["values"]).not.toHaveProperty("image");
+    expect(gitLabRunnerArgsProblems({ ...base, image: `gitlab/gitlab-runner@${DIGEST}` })).toEqual([
+      `image: expected <repository>:<tag> with an optional @sha256:<digest> (the chart joins repository and tag), got "gitlab/gitlab-runner@${DIGEST}"`,
+    ]);
   });
 });
 

@@ -4,6 +4,9 @@ import { RuleEntry } from "../../stacks/rules";
 /** A helper image pinned by digest (a test value, not a real digest). */
 export const PINNED_HELPER_IMAGE = `registry.example.com/mirror/gitlab-runner-helper:x86_64-v19.0.0@sha256:${"f".repeat(64)}`;
 
+/** A runner manager image pinned by digest (a test value, not a real digest). */
+export const PINNED_MANAGER_IMAGE = `registry.example.com/mirror/gitlab-runner:alpine-v19.0.0@sha256:${"e".repeat(64)}`;
+
 /** An agentk tag pinned by digest (a test value, not a real digest). */
 export const PINNED_AGENTK_TAG = `v18.6.1@sha256:${"9".repeat(64)}`;
 
@@ -16,12 +19,13 @@ export function source(
 ): ConfigSource {
   // Production requires the platform's images by digest (rules runner.imagesPinned,
   // agent.imagePinned): a minimal production source pins those without a pinned default (the
-  // helper, agentk), under whatever runner and agent settings the test gives.
+  // runner manager, the helper, agentk), under whatever runner and agent settings the test gives.
   const runner = (values["runner"] ?? {}) as Values;
   const pinned =
     values["environment"] === "production"
       ? {
           runner: {
+            image: PINNED_MANAGER_IMAGE,
             ...runner,
             jobs: { helperImage: PINNED_HELPER_IMAGE, ...((runner["jobs"] ?? {}) as Values) },
           },

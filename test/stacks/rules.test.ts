@@ -692,11 +692,33 @@ const CASES: [string[], string, Partial<ConfigSource>, Record<string, unknown>, 
     ],
   ],
   [
+    ["runner.imagesPinned"],
+    "production's runner manager by tag, or the chart's own",
+    { stack: "production" },
+    {
+      environment: "production",
+      runner: { image: "registry.gitlab.com/gitlab-org/gitlab-runner:alpine-v19.0.0" },
+    },
+    [
+      'runner.image: expected an image pinned by digest in production (<image>:<tag>@sha256:<64 hex>; or say why not yet in runner.jobs.unpinnedImagesReason), got "registry.gitlab.com/gitlab-org/gitlab-runner:alpine-v19.0.0"',
+    ],
+  ],
+  [
+    ["runner.imagesPinned"],
+    "production without a manager image: the chart's own, by tag",
+    { stack: "production" },
+    { environment: "production", runner: { image: undefined } },
+    [
+      "runner.image: expected an image pinned by digest in production (<image>:<tag>@sha256:<64 hex>; or say why not yet in runner.jobs.unpinnedImagesReason), got nothing (the chart's gitlab-runner image for its version, by tag)",
+    ],
+  ],
+  [
     ["runner.unpinnedReasonOnlyWhenUnpinned"],
     "a reason for unpinned images when every image is pinned",
     {},
     {
       runner: {
+        image: `registry.example.com/mirror/gitlab-runner:alpine-v19.0.0@sha256:${"c".repeat(64)}`,
         jobImage:
           "alpine:3.22.2@sha256:cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc",
         jobs: {
@@ -706,7 +728,7 @@ const CASES: [string[], string, Partial<ConfigSource>, Record<string, unknown>, 
       },
     },
     [
-      'runner.jobs.unpinnedImagesReason: expected only while runner.jobImage or runner.jobs.helperImage is not pinned by digest, got "no digest yet"',
+      'runner.jobs.unpinnedImagesReason: expected only while runner.image, runner.jobImage or runner.jobs.helperImage is not pinned by digest, got "no digest yet"',
     ],
   ],
   [
