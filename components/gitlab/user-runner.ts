@@ -265,6 +265,11 @@ export interface UserRunnerArgs {
   readonly maintenanceNote?: pulumi.Input<string>;
 }
 
+/** The settings of `args` as resource properties, every key present (undefined when not given). */
+function settingsProps(args: UserRunnerSettingsArgs | UserRunnerArgs) {
+  return Object.fromEntries(RUNNER_SETTINGS.map((k) => [k, args[k]]));
+}
+
 /**
  * A runner created with the runner creation workflow (`POST /user/runners`, token scope
  * `create_runner`), type token `pulumi-nodejs:dynamic/gitlab:UserRunner`, id the runner id (the
@@ -297,14 +302,7 @@ export class UserRunner extends GitLabResource {
       runnerType: args.runnerType,
       projectId: args.projectId,
       groupId: args.groupId,
-      description: args.description,
-      tagLists: args.tagLists,
-      untagged: args.untagged,
-      locked: args.locked,
-      accessLevel: args.accessLevel,
-      maximumTimeout: args.maximumTimeout,
-      paused: args.paused,
-      maintenanceNote: args.maintenanceNote,
+      ...settingsProps(args),
       token: undefined,
       runnerId: undefined,
       tokenExpiresAt: undefined,
@@ -433,17 +431,7 @@ export class UserRunnerSettings extends GitLabResource {
   declare public readonly maintenanceNote: pulumi.Output<string | undefined>;
 
   constructor(name: string, args: UserRunnerSettingsArgs, opts?: pulumi.CustomResourceOptions) {
-    const props = {
-      runnerId: args.runnerId,
-      description: args.description,
-      tagLists: args.tagLists,
-      untagged: args.untagged,
-      locked: args.locked,
-      accessLevel: args.accessLevel,
-      maximumTimeout: args.maximumTimeout,
-      paused: args.paused,
-      maintenanceNote: args.maintenanceNote,
-    };
+    const props = { runnerId: args.runnerId, ...settingsProps(args) };
     super(
       { type: SETTINGS_TYPE, provider: UserRunnerSettingsProvider, validate: validateSettings },
       name,
